@@ -1,0 +1,50 @@
+"""Roles and what each may do: a plain table, no Django imports."""
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    PRACTITIONER = "practitioner"
+    NURSE = "nurse"
+    LAB_TECHNICIAN = "lab_technician"
+    QA_REVIEWER = "qa_reviewer"
+    CLINIC_ADMIN = "clinic_admin"
+
+
+ROLE_LABELS: dict[Role, str] = {
+    Role.PRACTITIONER: "Practitioner",
+    Role.NURSE: "Nurse",
+    Role.LAB_TECHNICIAN: "Lab technician",
+    Role.QA_REVIEWER: "QA reviewer",
+    Role.CLINIC_ADMIN: "Clinic admin",
+}
+
+
+class Permission(StrEnum):
+    PATIENT_VIEW = "patient.view"
+    PATIENT_EDIT = "patient.edit"
+    PATIENT_SIGN = "patient.sign"
+    AUDIT_VIEW = "audit.view"
+    CATALOGUE_VIEW = "catalogue.view"
+
+
+# Lab and QA staff work on coded specimens and products; they have no need for patient names.
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.PRACTITIONER: frozenset(
+        {Permission.PATIENT_VIEW, Permission.PATIENT_EDIT, Permission.PATIENT_SIGN, Permission.CATALOGUE_VIEW}
+    ),
+    Role.NURSE: frozenset({Permission.PATIENT_VIEW, Permission.PATIENT_EDIT, Permission.CATALOGUE_VIEW}),
+    Role.LAB_TECHNICIAN: frozenset({Permission.CATALOGUE_VIEW}),
+    Role.QA_REVIEWER: frozenset({Permission.CATALOGUE_VIEW}),
+    Role.CLINIC_ADMIN: frozenset(
+        {Permission.PATIENT_VIEW, Permission.PATIENT_EDIT, Permission.AUDIT_VIEW, Permission.CATALOGUE_VIEW}
+    ),
+}
+
+
+def role_allows(role: str, permission: Permission) -> bool:
+    """True when ROLE grants PERMISSION; an unknown role grants nothing."""
+    try:
+        return permission in ROLE_PERMISSIONS[Role(role)]
+    except ValueError:
+        return False

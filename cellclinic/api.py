@@ -1,0 +1,104 @@
+"""The JSON API: one NinjaAPI at /api/v1/, one router per app, one error shape for every failure."""
+
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+from ninja.security import HttpBearer, SessionAuth
+
+from cellclinic.accounts.services import api_token_authenticate
+from cellclinic.core.errors import Forbidden, InvalidInput, NotFound
+
+
+class BearerAuth(HttpBearer):
+    """`Authorization: Bearer <token>` for API clients."""
+
+    def authenticate(self, request, token):
+        user = api_token_authenticate(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="CellClinic API",
+    version="1",
+    description=(
+        "Skin cell therapy service. Authenticate with a session (browser) or "
+        "`Authorization: Bearer <token>` (create one with `cellclinic createuser ... --token`). "
+        'Every error answers `{"detail": ..., "errors": [{"field": ..., "message": ...}]}`.'
+    ),
+    urls_namespace="api",
+    auth=[BearerAuth(), SessionAuth()],
+)
+
+
+def error_body(detail: str, errors: list[dict] | None = None) -> dict:
+    return {"detail": detail, "errors": errors or []}
+
+
+def _field_name(loc) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"body", "query", "path", "header", "cookie", "form"}:
+        parts = parts[1:]
+    # Ninja wraps a whole-body schema under its parameter name; that name means nothing to a client.
+    if len(parts) > 1 and parts[0] in {"payload", "data", "filters"}:
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc: ValidationError):
+    errors = [{"field": _field_name(e.get("loc", ())), "message": e.get("msg", "is not valid")} for e in exc.errors]
+    summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+    return api.create_response(request, error_body(f"Invalid input. {summary}".strip(), errors), status=422)
+
+
+@api.exception_handler(InvalidInput)
+def on_invalid_input(request, exc: InvalidInput):
+    return api.create_response(request, exc.as_dict(), status=422)
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request, exc):
+    return api.create_response(request, error_body("Authentication required."), status=401)
+
+
+@api.exception_handler(AuthorizationError)
+def on_authorization_error(request, exc):
+    return api.create_response(request, error_body("You do not have permission to do this."), status=403)
+
+
+@api.exception_handler(Forbidden)
+def on_forbidden(request, exc):
+    return api.create_response(request, error_body(str(exc) or "You do not have permission to do this."),
+                               status=403)
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return api.create_response(request, error_body("Not found."), status=404)
+
+
+@api.exception_handler(NotFound)
+def on_missing(request, exc):
+    return api.create_response(request, error_body("Not found."), status=404)
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    return api.create_response(request, error_body(str(exc)), status=exc.status_code)
+
+
+def _add_routers() -> None:
+    from cellclinic.accounts.api import router as accounts_router
+    from cellclinic.audit.api import router as audit_router
+    from cellclinic.catalogue.api import router as catalogue_router
+    from cellclinic.patients.api import router as patients_router
+
+    api.add_router("/accounts", accounts_router)
+    api.add_router("/patients", patients_router)
+    api.add_router("/catalogue", catalogue_router)
+    api.add_router("/audit", audit_router)
+
+
+_add_routers()

@@ -1,0 +1,64 @@
+"""Reads from the registry, always scoped to what the user may see."""
+
+import re
+from datetime import date
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from cellclinic.accounts.access import site_ids_with
+from cellclinic.accounts.models import User
+from cellclinic.accounts.roles import Permission
+from cellclinic.patients.models import Patient
+
+_DATE_FORMATS = (
+    re.compile(r"^(?P<y>\d{4})-(?P<m>\d{1,2})-(?P<d>\d{1,2})$"),
+    re.compile(r"^(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})$"),
+)
+
+
+def parse_search_date(text: str) -> date | None:
+    """A date of birth typed as 1984-03-07 or 07/03/1984 (day first), else None."""
+    for pattern in _DATE_FORMATS:
+        match = pattern.match(text.strip())
+        if match:
+            try:
+                return date(int(match["y"]), int(match["m"]), int(match["d"]))
+            except ValueError:
+                return None
+    return None
+
+
+def patients_visible_to(user: User, *, write: bool = False) -> QuerySet[Patient]:
+    """Staff: patients of the sites where their role allows it. Portal users: their own record."""
+    if user.is_authenticated and user.is_patient:
+        if write:
+            return Patient.objects.none()
+        return Patient.objects.filter(portal_user=user)
+    permission = Permission.PATIENT_EDIT if write else Permission.PATIENT_VIEW
+    return Patient.objects.filter(site_id__in=site_ids_with(user, permission))
+
+
+def patient_search(user: User, query: str = "") -> QuerySet[Patient]:
+    """By name (any part), medical record number, or date of birth."""
+    patients = patients_visible_to(user).select_related("site")
+    query = " ".join(query.split())
+    if not query:
+        return patients
+    dob = parse_search_date(query)
+    if dob is not None:
+        return patients.filter(date_of_birth=dob)
+    condition = Q(mrn__iexact=query) | Q(mrn__istartswith=query)
+    terms = query.split(" ")
+    name_condition = Q()
+    for term in terms:
+        name_condition &= Q(given_name__icontains=term) | Q(family_name__icontains=term)
+    return patients.filter(condition | name_condition)
+
+
+def patient_get_for_user(user: User, patient_id: int, *, write: bool = False) -> Patient:
+    """The patient, or 404 whether it is missing or belongs to a site the user cannot see."""
+    patient = patients_visible_to(user, write=write).select_related("site", "portal_user").filter(pk=patient_id).first()
+    if patient is None:
+        raise Http404("Not found")
+    return patient

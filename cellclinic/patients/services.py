@@ -1,0 +1,139 @@
+"""Writes to the patient registry: validated, in one transaction, audited."""
+
+from datetime import date
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from cellclinic.accounts.models import Site, User
+from cellclinic.audit.services import audit_record, changed_fields, snapshot
+from cellclinic.core.errors import FieldError, InvalidInput
+from cellclinic.patients.identifiers import mrn_format
+from cellclinic.patients.models import MrnSequence, Patient
+from cellclinic.patients.screening import ALLERGY_CODES, HISTORY_CODES
+
+EDITABLE_FIELDS = (
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "sex_at_birth",
+    "gender_identity",
+    "pronouns",
+    "email",
+    "phone",
+    "address",
+    "postcode",
+    "fitzpatrick_type",
+    "presenting_concern",
+    "concern_details",
+    "history",
+    "allergies",
+    "allergy_notes",
+    "history_notes",
+)
+AUDITED_EXCLUDE = ("portal_user",)
+NOT_A_CLINIC = "patients are registered at a clinic, not at a lab"
+DOB_IN_FUTURE = "cannot be in the future"
+DOB_TOO_OLD = "is more than 130 years ago"
+
+
+def _validate_codes(values: Any, allowed: tuple[str, ...], field_name: str, errors: list[FieldError]) -> list[str]:
+    if not isinstance(values, list | tuple):
+        errors.append(FieldError(field_name, "must be a list of codes"))
+        return []
+    unknown = sorted({str(v) for v in values} - set(allowed))
+    if unknown:
+        errors.append(FieldError(field_name, f"unknown code(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}"))
+    return sorted({str(v) for v in values} & set(allowed), key=allowed.index)
+
+
+def _validate(patient: Patient) -> None:
+    """Model rules plus the cross-field ones; raise InvalidInput naming every bad field."""
+    errors: list[FieldError] = []
+    patient.history = _validate_codes(patient.history, HISTORY_CODES, "history", errors)
+    patient.allergies = _validate_codes(patient.allergies, ALLERGY_CODES, "allergies", errors)
+    for name in ("given_name", "family_name"):
+        value = getattr(patient, name)
+        if isinstance(value, str):
+            setattr(patient, name, value.strip())
+    try:
+        patient.full_clean(exclude=["mrn", "site", "portal_user", "history", "allergies"], validate_unique=False)
+    except ValidationError as exc:
+        errors.extend(InvalidInput.from_django(exc).errors)
+    dob = patient.date_of_birth
+    if isinstance(dob, date):
+        today = timezone.localdate()
+        if dob > today:
+            errors.append(FieldError("date_of_birth", DOB_IN_FUTURE))
+        elif dob.year < today.year - 130:
+            errors.append(FieldError("date_of_birth", DOB_TOO_OLD))
+    if errors:
+        raise InvalidInput(detail="The patient record is not valid; nothing was saved.", errors=errors)
+
+
+def _next_mrn(site: Site) -> str:
+    sequence, _ = MrnSequence.objects.select_for_update().get_or_create(site=site)
+    sequence.last_value += 1
+    sequence.save(update_fields=["last_value"])
+    return mrn_format(site.code, sequence.last_value)
+
+
+@transaction.atomic
+def patient_create(*, site: Site, actor: User, data: dict[str, Any]) -> Patient:
+    """Register a patient at SITE with a new medical record number."""
+    if site.kind != Site.Kind.CLINIC:
+        raise InvalidInput.single("site", NOT_A_CLINIC)
+    unknown = set(data) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise InvalidInput(
+            detail="Unknown fields; nothing was saved.",
+            errors=[FieldError(name, "is not a patient field") for name in sorted(unknown)],
+        )
+    patient = Patient(site=site, **data)
+    _validate(patient)
+    patient.mrn = _next_mrn(site)
+    patient.save()
+    audit_record(actor=actor, action="patient.create", object_type="patient", object_id=patient.pk, site=site,
+                 patient_id=patient.pk, after=snapshot(patient, exclude=AUDITED_EXCLUDE))
+    return patient
+
+
+@transaction.atomic
+def patient_update(*, patient: Patient, actor: User, data: dict[str, Any], reason: str = "") -> Patient:
+    """Change the given fields only; the previous values stay in the audit trail."""
+    unknown = set(data) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise InvalidInput(
+            detail="Unknown fields; nothing was saved.",
+            errors=[FieldError(name, "is not a patient field") for name in sorted(unknown)],
+        )
+    locked = Patient.objects.select_for_update().get(pk=patient.pk)
+    before = snapshot(locked, exclude=AUDITED_EXCLUDE)
+    for name, value in data.items():
+        setattr(locked, name, value)
+    _validate(locked)
+    after = snapshot(locked, exclude=AUDITED_EXCLUDE)
+    changed = changed_fields(before, after)
+    if not changed:
+        return locked
+    locked.save(update_fields=[*changed, "updated_at"])
+    audit_record(actor=actor, action="patient.update", object_type="patient", object_id=locked.pk,
+                 site=locked.site, patient_id=locked.pk,
+                 before={k: before[k] for k in changed}, after={k: after[k] for k in changed}, reason=reason)
+    return locked
+
+
+@transaction.atomic
+def patient_link_portal_user(*, patient: Patient, user: User, actor: User | None) -> Patient:
+    """Give a portal account to a patient; one account links to exactly one patient."""
+    if not user.is_patient:
+        raise InvalidInput.single("user", "only a patient portal account can be linked to a patient")
+    if Patient.objects.filter(portal_user=user).exclude(pk=patient.pk).exists():
+        raise InvalidInput.single("user", "this portal account already belongs to another patient")
+    Patient.objects.filter(pk=patient.pk).update(portal_user=user)
+    patient.portal_user = user
+    audit_record(actor=actor, action="patient.link_portal_user", object_type="patient", object_id=patient.pk,
+                 site=patient.site, patient_id=patient.pk, after={"portal_user": user.username})
+    return patient

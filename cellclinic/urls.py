@@ -1,0 +1,15 @@
+from django.urls import include, path
+
+from cellclinic.api import api
+
+urlpatterns = [
+    path("", include("cellclinic.accounts.urls")),
+    path("patients/", include("cellclinic.patients.urls")),
+    path("catalogue/", include("cellclinic.catalogue.urls")),
+    path("audit/", include("cellclinic.audit.urls")),
+    path("api/v1/", api.urls),
+]
+
+handler404 = "cellclinic.core.views.not_found"
+handler403 = "cellclinic.core.views.forbidden"
+handler500 = "cellclinic.core.views.server_error"

@@ -1,0 +1,195 @@
+"""Shared test fixtures: sites and named personas covering the permission cases.
+
+- dr_ada: practitioner at North Clinic (NCL)      - nurse_bo: nurse at NCL
+- admin_al: clinic admin at NCL                     - dr_cy: practitioner at Riverside Clinic (RSC)
+- lab_li: lab technician at the Central Lab (LAB)   - qa_quinn: QA reviewer at LAB
+- pat: a patient portal account, linked to a patient at NCL
+"""
+
+import os
+from datetime import date
+
+import pytest
+from django.conf import settings
+
+PASSWORD = "correct horse battery staple"
+
+
+def pytest_configure(config):
+    # The manifest storage needs collectstatic; tests serve static files from the finders instead.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    # Playwright's sync API runs an event loop in the test thread; the ORM calls around it are safe.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _sqlite_flush_allowed(request):
+    """Let Django empty the audit tables between transactional tests on SQLite.
+
+    SQLite flushes with DELETE, which the append-only triggers refuse; PostgreSQL flushes with
+    TRUNCATE, which they do not fire on. The triggers are dropped just before the flush and put
+    back when the next test starts.
+    """
+    transactional = "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+    if not transactional:
+        yield
+        return
+    from django.db import connection
+
+    from cellclinic.audit import triggers
+
+    request.getfixturevalue("transactional_db")
+    triggers.install(connection)
+    yield
+    if connection.vendor == "sqlite":
+        triggers.uninstall(connection)
+
+
+def make_user(username, *, first, last, roles=(), kind="staff"):
+    from cellclinic.accounts.models import User
+
+    user = User(username=username, first_name=first, last_name=last, kind=kind, email=f"{username}@example.org")
+    user.set_password(PASSWORD)
+    user.save()
+    from cellclinic.accounts.models import Membership
+
+    for site, role in roles:
+        Membership.objects.create(user=user, site=site, role=role)
+    return user
+
+
+@pytest.fixture
+def lab(db):
+    from cellclinic.accounts.models import Site
+
+    return Site.objects.create(code="LAB", name="Central Cell Lab", kind="lab")
+
+
+@pytest.fixture
+def clinic_a(db, lab):
+    from cellclinic.accounts.models import Site
+
+    return Site.objects.create(code="NCL", name="North Clinic", kind="clinic", lab=lab)
+
+
+@pytest.fixture
+def clinic_b(db, lab):
+    from cellclinic.accounts.models import Site
+
+    return Site.objects.create(code="RSC", name="Riverside Clinic", kind="clinic", lab=lab)
+
+
+@pytest.fixture
+def dr_ada(clinic_a):
+    return make_user("ada", first="Ada", last="Okafor", roles=[(clinic_a, "practitioner")])
+
+
+@pytest.fixture
+def nurse_bo(clinic_a):
+    return make_user("bo", first="Bo", last="Lindqvist", roles=[(clinic_a, "nurse")])
+
+
+@pytest.fixture
+def admin_al(clinic_a):
+    return make_user("al", first="Al", last="Rahman", roles=[(clinic_a, "clinic_admin")])
+
+
+@pytest.fixture
+def dr_cy(clinic_b):
+    return make_user("cy", first="Cy", last="Moreau", roles=[(clinic_b, "practitioner")])
+
+
+@pytest.fixture
+def lab_li(lab):
+    return make_user("li", first="Li", last="Chen", roles=[(lab, "lab_technician")])
+
+
+@pytest.fixture
+def qa_quinn(lab):
+    return make_user("quinn", first="Quinn", last="Adeyemi", roles=[(lab, "qa_reviewer")])
+
+
+@pytest.fixture
+def patient_a(clinic_a, dr_ada):
+    """A patient at North Clinic, registered through the service (so the MRN is real)."""
+    from cellclinic.patients.services import patient_create
+
+    return patient_create(
+        site=clinic_a,
+        actor=dr_ada,
+        data={
+            "given_name": "Grace",
+            "family_name": "Hopper",
+            "date_of_birth": date(1980, 12, 9),
+            "sex_at_birth": "female",
+            "presenting_concern": "scar",
+            "fitzpatrick_type": "II",
+        },
+    )
+
+
+@pytest.fixture
+def patient_b(clinic_b, dr_cy):
+    """A patient at Riverside Clinic: out of reach for North Clinic staff."""
+    from cellclinic.patients.services import patient_create
+
+    return patient_create(
+        site=clinic_b,
+        actor=dr_cy,
+        data={
+            "given_name": "Rosalind",
+            "family_name": "Franklin",
+            "date_of_birth": date(1975, 7, 25),
+            "sex_at_birth": "female",
+            "presenting_concern": "vitiligo",
+        },
+    )
+
+
+@pytest.fixture
+def pat(patient_a, dr_ada):
+    """The portal account of patient_a."""
+    from cellclinic.patients.services import patient_link_portal_user
+
+    user = make_user("pat", first="Grace", last="Hopper", kind="patient")
+    patient_link_portal_user(patient=patient_a, user=user, actor=dr_ada)
+    return user
+
+
+class ApiClient:
+    """Django's test client speaking JSON with a bearer token (or none)."""
+
+    def __init__(self, client, token=None):
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def get(self, path, **params):
+        return self.client.get(path, params, headers=self.headers)
+
+    def post(self, path, data=None, raw=None):
+        body = raw if raw is not None else __import__("json").dumps(data or {})
+        return self.client.post(path, body, content_type="application/json", headers=self.headers)
+
+    def patch(self, path, data=None, raw=None):
+        body = raw if raw is not None else __import__("json").dumps(data or {})
+        return self.client.patch(path, body, content_type="application/json", headers=self.headers)
+
+    def delete(self, path):
+        return self.client.delete(path, headers=self.headers)
+
+
+@pytest.fixture
+def api_as(client):
+    """api_as(user) -> a JSON client authenticated with a fresh bearer token; api_as(None) -> anonymous."""
+    from cellclinic.accounts.services import api_token_create
+
+    def _make(user):
+        if user is None:
+            return ApiClient(client)
+        _, key = api_token_create(user=user)
+        return ApiClient(client, key)
+
+    return _make
