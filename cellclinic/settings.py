@@ -96,7 +96,8 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
     }
-    _db["TEST"] = {"NAME": env_str("CELLCLINIC_TEST_SQLITE_NAME") or None}
+# Parallel test runs against one PostgreSQL server each need their own test database name.
+_db["TEST"] = {"NAME": env_str("CELLCLINIC_TEST_DB_NAME") or None}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
