@@ -13,8 +13,10 @@ def main(argv: list[str] | None = None) -> int:
 
     args = list(sys.argv if argv is None else argv)
     args[0] = "cellclinic"
-    if len(args) > 1:
-        args[1] = ALIASES.get(args[1], args[1])
+    # `cellclinic verify-audit` and `cellclinic help verify-audit` both name verify_audit.
+    for index in (1, 2) if len(args) > 2 and args[1] == "help" else (1,):
+        if index < len(args):
+            args[index] = ALIASES.get(args[index], args[index])
     execute_from_command_line(args)
     return 0
 

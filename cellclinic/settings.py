@@ -148,6 +148,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns on every request when it is missing
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -168,3 +169,6 @@ LOGGING = {
 }
 
 NINJA_PAGINATION_PER_PAGE = 50
+
+# Extra folders of therapy protocol files, beside the ones shipped in cellclinic/catalogue/therapies.
+CELLCLINIC_CATALOGUE_DIRS = env_list("CELLCLINIC_CATALOGUE_DIRS", [])

@@ -7,9 +7,12 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from cellclinic.accounts.access import has_permission
 from cellclinic.accounts.models import Site, User
-from cellclinic.audit.services import audit_record, changed_fields, snapshot
-from cellclinic.core.errors import FieldError, InvalidInput
+from cellclinic.accounts.roles import Permission
+from cellclinic.audit.models import Signature
+from cellclinic.audit.services import audit_record, changed_fields, signature_create, snapshot
+from cellclinic.core.errors import FieldError, Forbidden, InvalidInput
 from cellclinic.patients.identifiers import mrn_format
 from cellclinic.patients.models import MrnSequence, Patient
 from cellclinic.patients.screening import ALLERGY_CODES, HISTORY_CODES
@@ -137,3 +140,32 @@ def patient_link_portal_user(*, patient: Patient, user: User, actor: User | None
     audit_record(actor=actor, action="patient.link_portal_user", object_type="patient", object_id=patient.pk,
                  site=patient.site, patient_id=patient.pk, after={"portal_user": user.username})
     return patient
+
+
+REVIEW_FIELDS = ("mrn", "history", "history_notes", "allergies", "allergy_notes")
+REVIEW_STATEMENT = "Relevant history and allergies reviewed"
+CANNOT_SIGN = "Only a practitioner at the patient's clinic can sign the history review."
+
+
+def patient_review_record(patient: Patient) -> dict[str, Any]:
+    """The part of the record a history review signs: the MRN, the history and the allergies."""
+    return {name: getattr(patient, name) for name in REVIEW_FIELDS}
+
+
+@transaction.atomic
+def patient_history_review_sign(*, patient: Patient, signer: User, password: str) -> Signature:
+    """A practitioner's 'reviewed' signature over the history and allergies as they now stand."""
+    if not has_permission(signer, Permission.PATIENT_SIGN, patient.site_id):
+        raise Forbidden(CANNOT_SIGN)
+    current = Patient.objects.select_for_update().get(pk=patient.pk)
+    return signature_create(
+        signer=signer,
+        password=password,
+        meaning=Signature.Meaning.REVIEWED,
+        object_type="patient",
+        object_id=current.pk,
+        record=patient_review_record(current),
+        site=patient.site,
+        patient_id=current.pk,
+        statement=REVIEW_STATEMENT,
+    )

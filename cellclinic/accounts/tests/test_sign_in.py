@@ -1,0 +1,42 @@
+import pytest
+
+from cellclinic.accounts.models import User
+from conftest import PASSWORD
+
+
+@pytest.mark.django_db
+def test_passwords_are_hashed_with_argon2(dr_ada):
+    assert dr_ada.password.startswith("argon2$")
+    assert dr_ada.check_password(PASSWORD)
+
+
+@pytest.mark.django_db
+def test_it_signs_in_and_out(client, dr_ada):
+    response = client.post("/sign-in/", {"username": "ada", "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+    response = client.post("/sign-out/")
+    assert response.status_code == 302
+    assert client.get("/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_wrong_password_shows_an_error_and_does_not_sign_in(client, dr_ada):
+    response = client.post("/sign-in/", {"username": "ada", "password": "wrong"})
+    assert response.status_code == 200
+    assert b"correct username and password" in response.content
+    assert client.get("/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_sign_out_needs_a_post(client, dr_ada):
+    client.force_login(dr_ada)
+    assert client.get("/sign-out/").status_code == 405
+
+
+@pytest.mark.django_db
+def test_an_inactive_user_cannot_sign_in(client, dr_ada):
+    User.objects.filter(pk=dr_ada.pk).update(is_active=False)
+    response = client.post("/sign-in/", {"username": "ada", "password": PASSWORD})
+    assert response.status_code == 200
+    assert client.get("/").status_code == 302

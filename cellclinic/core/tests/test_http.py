@@ -1,0 +1,49 @@
+"""Security headers, request ids, error pages and static assets served by the app itself."""
+
+import re
+
+import pytest
+
+
+@pytest.mark.django_db
+def test_pages_carry_a_strict_content_security_policy(client):
+    response = client.get("/sign-in/")
+    assert response.status_code == 200
+    csp = response["Content-Security-Policy"]
+    assert "default-src 'self'" in csp
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.django_db
+def test_every_asset_is_served_by_the_app(client):
+    html = client.get("/sign-in/").content.decode()
+    urls = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert urls
+    for url in urls:
+        assert not url.startswith(("http://", "https://", "//")), f"third-party asset {url}"
+
+
+@pytest.mark.django_db
+def test_it_echoes_a_well_formed_request_id_and_replaces_a_bad_one(client):
+    response = client.get("/sign-in/", headers={"X-Request-ID": "abcdef123456"})
+    assert response["X-Request-ID"] == "abcdef123456"
+    response = client.get("/sign-in/", headers={"X-Request-ID": "<script>"})
+    assert re.fullmatch(r"[0-9a-f]{32}", response["X-Request-ID"])
+
+
+@pytest.mark.django_db
+def test_a_missing_page_answers_404_in_the_app_layout(client, dr_ada):
+    client.force_login(dr_ada)
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert b"Not found" in response.content
+
+
+@pytest.mark.django_db
+def test_anonymous_users_are_sent_to_sign_in(client):
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/sign-in/")
