@@ -11,11 +11,21 @@ from datetime import date
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.hashers import Argon2PasswordHasher
 
 PASSWORD = "correct horse battery staple"
 
 
+class FastArgon2Hasher(Argon2PasswordHasher):
+    """Argon2 with tiny costs: the production code path, without 100 MB and 0.1 s per hash."""
+
+    time_cost = 1
+    memory_cost = 256
+    parallelism = 1
+
+
 def pytest_configure(config):
+    settings.PASSWORD_HASHERS = ["conftest.FastArgon2Hasher"]
     # The manifest storage needs collectstatic; tests serve static files from the finders instead.
     settings.STORAGES = {
         **settings.STORAGES,
@@ -51,7 +61,9 @@ def _sqlite_flush_allowed(request):
 def make_user(username, *, first, last, roles=(), kind="staff"):
     from cellclinic.accounts.models import User
 
-    user = User(username=username, first_name=first, last_name=last, kind=kind, email=f"{username}@example.org")
+    user = User(
+        username=username, first_name=first, last_name=last, kind=kind, email=f"{username}@example.org"
+    )
     user.set_password(PASSWORD)
     user.save()
     from cellclinic.accounts.models import Membership

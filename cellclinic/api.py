@@ -3,21 +3,9 @@
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
-from ninja.security import HttpBearer, SessionAuth
 
-from cellclinic.accounts.services import api_token_authenticate
+from cellclinic.accounts.auth import BearerAuth, SessionAuth
 from cellclinic.core.errors import Forbidden, InvalidInput, NotFound
-
-
-class BearerAuth(HttpBearer):
-    """`Authorization: Bearer <token>` for API clients."""
-
-    def authenticate(self, request, token):
-        user = api_token_authenticate(token)
-        if user is not None:
-            request.user = user
-        return user
-
 
 api = NinjaAPI(
     title="CellClinic API",
@@ -41,14 +29,16 @@ def _field_name(loc) -> str:
     if parts and parts[0] in {"body", "query", "path", "header", "cookie", "form"}:
         parts = parts[1:]
     # Ninja wraps a whole-body schema under its parameter name; that name means nothing to a client.
-    if len(parts) > 1 and parts[0] in {"payload", "data", "filters"}:
+    if loc and loc[0] == "body" and parts:
         parts = parts[1:]
     return ".".join(parts) or "body"
 
 
 @api.exception_handler(ValidationError)
 def on_validation_error(request, exc: ValidationError):
-    errors = [{"field": _field_name(e.get("loc", ())), "message": e.get("msg", "is not valid")} for e in exc.errors]
+    errors = [
+        {"field": _field_name(e.get("loc", ())), "message": e.get("msg", "is not valid")} for e in exc.errors
+    ]
     summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
     return api.create_response(request, error_body(f"Invalid input. {summary}".strip(), errors), status=422)
 
@@ -70,8 +60,9 @@ def on_authorization_error(request, exc):
 
 @api.exception_handler(Forbidden)
 def on_forbidden(request, exc):
-    return api.create_response(request, error_body(str(exc) or "You do not have permission to do this."),
-                               status=403)
+    return api.create_response(
+        request, error_body(str(exc) or "You do not have permission to do this."), status=403
+    )
 
 
 @api.exception_handler(Http404)

@@ -53,7 +53,18 @@ from cellclinic.patients.identifiers import mrn_format  # noqa: E402
 from cellclinic.patients.models import MrnSequence, Patient  # noqa: E402
 
 GIVEN = ["Maya", "Daniel", "Priya", "Tomasz", "Amara", "Oliver", "Sofia", "Kwame", "Hannah", "Lucas"]
-FAMILY = ["Thompson", "Osei", "Raman", "Nowak", "Nwosu", "Brennan", "Martinez", "Boateng", "Kowalski", "Ferreira"]
+FAMILY = [
+    "Thompson",
+    "Osei",
+    "Raman",
+    "Nowak",
+    "Nwosu",
+    "Brennan",
+    "Martinez",
+    "Boateng",
+    "Kowalski",
+    "Ferreira",
+]
 CONCERNS = ["burn", "scar", "wound", "vitiligo", "hypopigmentation", "sun_damage", "premature_ageing"]
 
 
@@ -68,8 +79,12 @@ def grow_registry(site: Site, total: int) -> None:
     for i in range(have + 1, total + 1):
         batch.append(
             Patient(
-                site=site, mrn=mrn_format(site.code, i), given_name=GIVEN[i % 10], family_name=f"{FAMILY[i % 7]}{i}",
-                date_of_birth=date(1950 + i % 50, 1 + i % 12, 1 + i % 28), presenting_concern=CONCERNS[i % 7],
+                site=site,
+                mrn=mrn_format(site.code, i),
+                given_name=GIVEN[i % 10],
+                family_name=f"{FAMILY[i % 7]}{i}",
+                date_of_birth=date(1950 + i % 50, 1 + i % 12, 1 + i % 28),
+                presenting_concern=CONCERNS[i % 7],
             )
         )
         if len(batch) == 5000:
@@ -124,8 +139,14 @@ def main() -> None:
     start = time.perf_counter()
     for i in range(count):
         with transaction.atomic():
-            audit_record(actor=user, action="bench.event", object_type="bench", object_id=i, site=site,
-                         after={"i": i, "text": "x" * 100})
+            audit_record(
+                actor=user,
+                action="bench.event",
+                object_type="bench",
+                object_id=i,
+                site=site,
+                after={"i": i, "text": "x" * 100},
+            )
     append_rate = count / (time.perf_counter() - start)
 
     progress("filling the chain for verification")
@@ -140,13 +161,17 @@ def main() -> None:
     verify_seconds = time.perf_counter() - start
     assert report.ok, report.summary()
 
-    print(f"\nDatabase: {connection.vendor}; Python {platform.python_version()}; {platform.machine()}, "
-          f"{os.cpu_count()} cores\n")
+    print(
+        f"\nDatabase: {connection.vendor}; Python {platform.python_version()}; {platform.machine()}, "
+        f"{os.cpu_count()} cores\n"
+    )
     print("| request | patients | median ms | p95 ms |\n| --- | ---: | ---: | ---: |")
     for row in rows:
         print("| " + " | ".join(row) + " |")
     print(f"\nAudit appends (one transaction each): {append_rate:,.0f} events/s")
-    print(f"verify-audit over {total:,} events: {verify_seconds:.2f} s ({total / verify_seconds:,.0f} events/s)")
+    print(
+        f"verify-audit over {total:,} events: {verify_seconds:.2f} s ({total / verify_seconds:,.0f} events/s)"
+    )
 
 
 if __name__ == "__main__":

@@ -25,8 +25,14 @@ def site_create(*, code: str, name: str, kind: str, lab: Site | None = None, act
     if lab is not None and lab.kind != Site.Kind.LAB:
         raise InvalidInput.single("lab", "must be a lab site")
     site.save()
-    audit_record(actor=actor, action="site.create", object_type="site", object_id=site.pk, site=site,
-                 after=snapshot(site))
+    audit_record(
+        actor=actor,
+        action="site.create",
+        object_type="site",
+        object_id=site.pk,
+        site=site,
+        after=snapshot(site),
+    )
     return site
 
 
@@ -59,8 +65,13 @@ def user_create(
         ) from exc
     user.set_password(password)
     user.save()
-    audit_record(actor=actor, action="user.create", object_type="user", object_id=user.pk,
-                 after=snapshot(user, exclude=("password", "groups", "user_permissions", "last_login")))
+    audit_record(
+        actor=actor,
+        action="user.create",
+        object_type="user",
+        object_id=user.pk,
+        after=snapshot(user, exclude=("password", "groups", "user_permissions", "last_login")),
+    )
     return user
 
 
@@ -72,8 +83,14 @@ def membership_grant(*, user: User, site: Site, role: str, actor=None) -> Member
         raise InvalidInput.single("user", "a patient portal account cannot hold a staff role")
     membership, created = Membership.objects.get_or_create(user=user, site=site, role=role)
     if created:
-        audit_record(actor=actor, action="membership.grant", object_type="user", object_id=user.pk, site=site,
-                     after={"site": site.code, "role": role})
+        audit_record(
+            actor=actor,
+            action="membership.grant",
+            object_type="user",
+            object_id=user.pk,
+            site=site,
+            after={"site": site.code, "role": role},
+        )
     return membership
 
 
@@ -82,8 +99,13 @@ def api_token_create(*, user: User, name: str = "cli", actor=None) -> tuple[ApiT
     """A new bearer token; the key itself is returned once and never stored."""
     key = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(user=user, name=name, key_hash=ApiToken.hash_key(key), prefix=key[:8])
-    audit_record(actor=actor or user, action="api_token.create", object_type="api_token", object_id=token.pk,
-                 after={"user": user.username, "name": name, "prefix": token.prefix})
+    audit_record(
+        actor=actor or user,
+        action="api_token.create",
+        object_type="api_token",
+        object_id=token.pk,
+        after={"user": user.username, "name": name, "prefix": token.prefix},
+    )
     return token, key
 
 

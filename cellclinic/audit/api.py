@@ -1,3 +1,72 @@
-from ninja import Router
+"""The audit trail for clinic admins, read-only."""
+
+from datetime import date, datetime
+from typing import Any
+
+from ninja import Field, Query, Router, Schema
+
+from cellclinic.audit.selectors import AuditFilters, audit_event_list, audit_rows_for_api
 
 router = Router(tags=["audit"])
+
+MAX_LIMIT = 200
+_BIGINT_MAX = 2**63 - 1
+
+
+class AuditEventQuery(Schema):
+    patient_id: int | None = Field(None, ge=1, le=_BIGINT_MAX, description="Events about this patient")
+    user: str | None = Field(None, max_length=150, description="Username of the actor")
+    object_type: str | None = Field(None, max_length=60, description="e.g. patient, user, site")
+    object_id: str | None = Field(None, max_length=64)
+    date_from: date | None = Field(None, description="First day, in the clinic's local time")
+    date_to: date | None = Field(None, description="Last day, in the clinic's local time")
+    limit: int = Field(50, ge=1, le=MAX_LIMIT)
+    offset: int = Field(0, ge=0)
+
+    def to_filters(self) -> AuditFilters:
+        return AuditFilters(
+            patient_id=self.patient_id,
+            user=(self.user or "").strip(),
+            object_type=(self.object_type or "").strip(),
+            object_id=(self.object_id or "").strip(),
+            date_from=self.date_from,
+            date_to=self.date_to,
+        )
+
+
+class AuditEventOut(Schema):
+    id: int
+    occurred_at: datetime
+    actor: str = Field(description="The actor's name as it was when the event happened")
+    actor_username: str | None
+    site: str | None = Field(description="Site code")
+    action: str
+    object_type: str
+    object_id: str
+    patient_id: int | None
+    before: Any = Field(description="Values before the change (changed fields only for an update)")
+    after: Any
+    details_hidden: bool = Field(description="Before and after are withheld: the patient is not yours to see")
+    reason: str
+    request_id: str
+    prev_hash: str
+    hash: str
+
+
+class AuditEventPage(Schema):
+    count: int
+    items: list[AuditEventOut]
+
+
+@router.get(
+    "/events",
+    response=AuditEventPage,
+    summary="Audit events of your sites, newest first",
+    description=(
+        "Clinic admins only (others get 404). The chain itself is checked by `cellclinic verify-audit`."
+    ),
+)
+def event_list(request, filters: Query[AuditEventQuery]):
+    events = audit_event_list(request.auth, filters.to_filters())
+    page = events[filters.offset : filters.offset + filters.limit]
+    return {"count": events.count(), "items": audit_rows_for_api(page)}

@@ -65,10 +65,16 @@ def event_hash(fields: Mapping[str, Any], prev_hash: str) -> str:
 
 @dataclass(frozen=True)
 class ChainReport:
+    """The outcome of a walk along the chain.
+
+    `head` is the hash of the last event that held: the head of the whole chain when it is intact.
+    """
+
     ok: bool
     checked: int
     broken_id: int | None = None
     reason: str = ""
+    head: str = GENESIS_HASH
 
     def summary(self) -> str:
         if self.ok:
@@ -87,7 +93,7 @@ def verify_chain(events: Iterable[Mapping[str, Any]]) -> ChainReport:
     for event in events:
         event_id = event["id"]
         if last_id is not None and event_id <= last_id:
-            return ChainReport(False, checked, event_id, "events are out of order")
+            return ChainReport(False, checked, event_id, "events are out of order", expected_prev)
         if event["prev_hash"] != expected_prev:
             if last_id is None:
                 why = "the first event does not start from the genesis hash (earlier events were deleted?)"
@@ -96,11 +102,13 @@ def verify_chain(events: Iterable[Mapping[str, Any]]) -> ChainReport:
                     f"its previous hash does not match event {last_id} "
                     "(an event was deleted or inserted before it)"
                 )
-            return ChainReport(False, checked, event_id, why)
+            return ChainReport(False, checked, event_id, why, expected_prev)
         recomputed = event_hash(event, event["prev_hash"])
         if recomputed != event["hash"]:
-            return ChainReport(False, checked, event_id, "its content does not match its hash (it was edited)")
+            return ChainReport(
+                False, checked, event_id, "its content does not match its hash (it was edited)", expected_prev
+            )
         expected_prev = event["hash"]
         last_id = event_id
         checked += 1
-    return ChainReport(True, checked)
+    return ChainReport(True, checked, head=expected_prev)

@@ -15,7 +15,9 @@ class AuditEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     actor_name = models.CharField(max_length=200, help_text="As it was when the event happened.")
-    site = models.ForeignKey("accounts.Site", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    site = models.ForeignKey(
+        "accounts.Site", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     patient_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     action = models.CharField(max_length=60, db_index=True)
     object_type = models.CharField(max_length=60)
@@ -49,7 +51,9 @@ class Signature(models.Model):
     printed_name = models.CharField(max_length=200)
     signed_at = models.DateTimeField()
     meaning = models.CharField(max_length=20, choices=Meaning.choices)
-    site = models.ForeignKey("accounts.Site", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    site = models.ForeignKey(
+        "accounts.Site", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     patient_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     object_type = models.CharField(max_length=60)
     object_id = models.CharField(max_length=64)

@@ -1,9 +1,8 @@
 """Writing the audit trail and signatures. Callers hold a transaction; so does every function here."""
 
+import json
 from datetime import UTC, datetime
 from typing import Any
-
-import json
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction

@@ -1,5 +1,6 @@
-from django.http import HttpResponse
 from django.urls import path
 
+from cellclinic.audit import views
+
 app_name = "audit"
-urlpatterns = [path("", lambda r: HttpResponse("audit"), name="list")]
+urlpatterns = [path("", views.event_list, name="list")]

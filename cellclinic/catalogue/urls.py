@@ -1,5 +1,9 @@
-from django.http import HttpResponse
 from django.urls import path
 
+from cellclinic.catalogue import views
+
 app_name = "catalogue"
-urlpatterns = [path("", lambda r: HttpResponse("catalogue"), name="list")]
+urlpatterns = [
+    path("", views.therapy_list, name="list"),
+    path("<slug:code>/", views.therapy_detail, name="detail"),
+]

@@ -29,13 +29,18 @@ class InvalidInput(Exception):
         errors: list[FieldError] = []
         if hasattr(exc, "error_dict"):
             for name, messages in exc.message_dict.items():
-                errors.extend(FieldError(name if name != "__all__" else "non_field_errors", m) for m in messages)
+                errors.extend(
+                    FieldError(name if name != "__all__" else "non_field_errors", m) for m in messages
+                )
         else:
             errors.extend(FieldError("non_field_errors", m) for m in exc.messages)
         return cls(detail=detail, errors=errors)
 
     def as_dict(self) -> dict:
-        return {"detail": self.detail, "errors": [{"field": e.field, "message": e.message} for e in self.errors]}
+        return {
+            "detail": self.detail,
+            "errors": [{"field": e.field, "message": e.message} for e in self.errors],
+        }
 
 
 class NotFound(Exception):

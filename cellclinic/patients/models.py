@@ -20,7 +20,9 @@ class Patient(models.Model):
     given_name = models.CharField(max_length=100)
     family_name = models.CharField(max_length=100)
     date_of_birth = models.DateField()
-    sex_at_birth = models.CharField(max_length=16, choices=SexAtBirth.choices, default=SexAtBirth.NOT_RECORDED)
+    sex_at_birth = models.CharField(
+        max_length=16, choices=SexAtBirth.choices, default=SexAtBirth.NOT_RECORDED
+    )
     gender_identity = models.CharField(
         max_length=60, blank=True, help_text="In the patient's own words, e.g. woman, man, non-binary."
     )

@@ -58,7 +58,12 @@ def patient_search(user: User, query: str = "") -> QuerySet[Patient]:
 
 def patient_get_for_user(user: User, patient_id: int, *, write: bool = False) -> Patient:
     """The patient, or 404 whether it is missing or belongs to a site the user cannot see."""
-    patient = patients_visible_to(user, write=write).select_related("site", "portal_user").filter(pk=patient_id).first()
+    patient = (
+        patients_visible_to(user, write=write)
+        .select_related("site", "portal_user")
+        .filter(pk=patient_id)
+        .first()
+    )
     if patient is None:
         raise Http404("Not found")
     return patient

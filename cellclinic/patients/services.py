@@ -42,13 +42,17 @@ DOB_IN_FUTURE = "cannot be in the future"
 DOB_TOO_OLD = "is more than 130 years ago"
 
 
-def _validate_codes(values: Any, allowed: tuple[str, ...], field_name: str, errors: list[FieldError]) -> list[str]:
+def _validate_codes(
+    values: Any, allowed: tuple[str, ...], field_name: str, errors: list[FieldError]
+) -> list[str]:
     if not isinstance(values, list | tuple):
         errors.append(FieldError(field_name, "must be a list of codes"))
         return []
     unknown = sorted({str(v) for v in values} - set(allowed))
     if unknown:
-        errors.append(FieldError(field_name, f"unknown code(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}"))
+        errors.append(
+            FieldError(field_name, f"unknown code(s) {', '.join(unknown)}; allowed: {', '.join(allowed)}")
+        )
     return sorted({str(v) for v in values} & set(allowed), key=allowed.index)
 
 
@@ -62,7 +66,9 @@ def _validate(patient: Patient) -> None:
         if isinstance(value, str):
             setattr(patient, name, value.strip())
     try:
-        patient.full_clean(exclude=["mrn", "site", "portal_user", "history", "allergies"], validate_unique=False)
+        patient.full_clean(
+            exclude=["mrn", "site", "portal_user", "history", "allergies"], validate_unique=False
+        )
     except ValidationError as exc:
         errors.extend(InvalidInput.from_django(exc).errors)
     dob = patient.date_of_birth
@@ -98,8 +104,16 @@ def patient_create(*, site: Site, actor: User, data: dict[str, Any]) -> Patient:
     _validate(patient)
     patient.mrn = _next_mrn(site)
     patient.save()
-    audit_record(actor=actor, action="patient.create", object_type="patient", object_id=patient.pk, site=site,
-                 patient_id=patient.pk, after=snapshot(patient, exclude=AUDITED_EXCLUDE))
+    audit_record(
+        actor=actor,
+        action="patient.create",
+        object_type="patient",
+        object_id=patient.pk,
+        site=site,
+        patient_id=patient.pk,
+        # The MRN is not an editable field, so the snapshot leaves it out; the event names it.
+        after={**snapshot(patient, exclude=AUDITED_EXCLUDE), "mrn": patient.mrn},
+    )
     return patient
 
 
@@ -122,9 +136,17 @@ def patient_update(*, patient: Patient, actor: User, data: dict[str, Any], reaso
     if not changed:
         return locked
     locked.save(update_fields=[*changed, "updated_at"])
-    audit_record(actor=actor, action="patient.update", object_type="patient", object_id=locked.pk,
-                 site=locked.site, patient_id=locked.pk,
-                 before={k: before[k] for k in changed}, after={k: after[k] for k in changed}, reason=reason)
+    audit_record(
+        actor=actor,
+        action="patient.update",
+        object_type="patient",
+        object_id=locked.pk,
+        site=locked.site,
+        patient_id=locked.pk,
+        before={k: before[k] for k in changed},
+        after={k: after[k] for k in changed},
+        reason=reason,
+    )
     return locked
 
 
@@ -137,8 +159,15 @@ def patient_link_portal_user(*, patient: Patient, user: User, actor: User | None
         raise InvalidInput.single("user", "this portal account already belongs to another patient")
     Patient.objects.filter(pk=patient.pk).update(portal_user=user)
     patient.portal_user = user
-    audit_record(actor=actor, action="patient.link_portal_user", object_type="patient", object_id=patient.pk,
-                 site=patient.site, patient_id=patient.pk, after={"portal_user": user.username})
+    audit_record(
+        actor=actor,
+        action="patient.link_portal_user",
+        object_type="patient",
+        object_id=patient.pk,
+        site=patient.site,
+        patient_id=patient.pk,
+        after={"portal_user": user.username},
+    )
     return patient
 
 

@@ -1,10 +1,13 @@
-from django.http import HttpResponse
 from django.urls import path
 
+from cellclinic.patients import views
+
 app_name = "patients"
-urlpatterns = [path("", lambda r: HttpResponse("patients"), name="list")]
-urlpatterns += [
-    path("new/", lambda r: HttpResponse("x"), name="create"),
-    path("<int:pk>/", lambda r, pk: HttpResponse("x"), name="detail"),
-    path("portal/", lambda r: HttpResponse("x"), name="portal"),
+urlpatterns = [
+    path("", views.patient_list, name="list"),
+    path("new/", views.patient_create_view, name="create"),
+    path("portal/", views.portal, name="portal"),
+    path("<int:pk>/", views.patient_detail, name="detail"),
+    path("<int:pk>/edit/", views.patient_edit, name="edit"),
+    path("<int:pk>/sign/", views.patient_sign, name="sign"),
 ]

@@ -42,9 +42,11 @@ def page(browser, live_server, request):
     third_party: list[str] = []
     page.on(
         "request",
-        lambda req: third_party.append(req.url)
-        if not req.url.startswith(live_server.url) and not req.url.startswith("data:")
-        else None,
+        lambda req: (
+            third_party.append(req.url)
+            if not req.url.startswith(live_server.url) and not req.url.startswith("data:")
+            else None
+        ),
     )
     yield page
     report = getattr(request.node, "rep_call", None)

@@ -4,9 +4,16 @@ from cellclinic.accounts.models import User
 from conftest import PASSWORD
 
 
+def test_production_hashes_passwords_with_argon2():
+    from cellclinic import settings as production
+
+    assert production.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+
+
 @pytest.mark.django_db
-def test_passwords_are_hashed_with_argon2(dr_ada):
-    assert dr_ada.password.startswith("argon2$")
+def test_passwords_are_stored_as_argon2_hashes(dr_ada):
+    assert dr_ada.password.startswith("argon2$argon2id$")
+    assert PASSWORD not in dr_ada.password
     assert dr_ada.check_password(PASSWORD)
 
 

@@ -22,7 +22,10 @@ ROOT = Path(__file__).resolve().parents[3]
 def test_the_console_script_runs_management_commands():
     result = subprocess.run(
         [sys.executable, "-c", "from cellclinic.cli import main; main(['x', 'help', 'verify-audit'])"],
-        capture_output=True, text=True, cwd=ROOT, check=False,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert "verify_audit" in result.stdout or "verify-audit" in result.stdout

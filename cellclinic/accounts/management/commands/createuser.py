@@ -73,5 +73,3 @@ class Command(BaseCommand):
         import sys
 
         return sys.stdin is not None and sys.stdin.isatty()
-
-

@@ -10,7 +10,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--if-empty", action="store_true", help="Do nothing (and succeed) when demo data is already there."
+            "--if-empty",
+            action="store_true",
+            help="Do nothing (and succeed) when demo data is already there.",
         )
 
     def handle(self, *args, **options):

@@ -22,14 +22,23 @@ class Command(BaseCommand):
             sys.exit(2)
         call_command("collectstatic", interactive=False, verbosity=0)
         url = f"http://{options['host']}:{options['port']}/"
-        self.stdout.write(f"CellClinic is starting on {url}  (database: {settings.DATABASES['default']['ENGINE']})")
+        self.stdout.write(
+            f"CellClinic is starting on {url}  (database: {settings.DATABASES['default']['ENGINE']})"
+        )
         self.stdout.write("Stop it with Ctrl+C.")
         self.stdout.flush()
         argv = [
-            sys.executable, "-m", "gunicorn", "cellclinic.wsgi:application",
-            "--bind", f"{options['host']}:{options['port']}",
-            "--workers", str(options["workers"]),
-            "--access-logfile", "-",
-            "--forwarded-allow-ips", os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "cellclinic.wsgi:application",
+            "--bind",
+            f"{options['host']}:{options['port']}",
+            "--workers",
+            str(options["workers"]),
+            "--access-logfile",
+            "-",
+            "--forwarded-allow-ips",
+            os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
         ]
-        os.execv(sys.executable, argv)
+        os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with gunicorn, fixed argv

@@ -1,0 +1,212 @@
+"""Read and validate the catalogue files: plain functions, no Django imports.
+
+Every problem in every file is collected before anything is returned, so one run names them all.
+"""
+
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from cellclinic.catalogue.schema import (
+    Alternative,
+    AlternativesFile,
+    Node,
+    Therapy,
+    iter_citations,
+    iter_problems,
+)
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+BUILTIN_THERAPY_DIR = PACKAGE_DIR / "therapies"
+BUILTIN_ALTERNATIVES_FILE = PACKAGE_DIR / "alternatives.toml"
+# In an extra catalogue directory every *.toml file is a therapy, except this one.
+ALTERNATIVES_FILE_NAME = "alternatives.toml"
+
+N = TypeVar("N", bound=Node)
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    file: Path
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.field}: {self.message}" if self.field else f"{self.file}: {self.message}"
+
+
+class CatalogueError(Exception):
+    """One or more catalogue files are unusable; each problem names its file and field."""
+
+    def __init__(self, problems: list[FileProblem]):
+        self.problems = problems
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        super().__init__(f"Therapy catalogue: {count}:\n" + "\n".join(f"- {p}" for p in problems))
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Therapies and alternatives by code, with the file each therapy came from."""
+
+    therapies: dict[str, Therapy] = field(default_factory=dict)
+    alternatives: dict[str, Alternative] = field(default_factory=dict)
+    alternative_sources: dict[str, str] = field(default_factory=dict)
+    files: dict[str, Path] = field(default_factory=dict)
+
+    def alternatives_for(self, indication_codes: Iterable[str]) -> list[Alternative]:
+        """Alternatives serving any of these indications, in catalogue order."""
+        wanted = set(indication_codes)
+        return [a for a in self.alternatives.values() if wanted & {i.value for i in a.indications}]
+
+
+def dotted(path: Iterable[str | int]) -> str:
+    """("processing", "duration", "max") -> "processing.duration.max"."""
+    return ".".join(str(part) for part in path)
+
+
+def _message(error: dict) -> str:
+    kind = error["type"]
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "extra_forbidden":
+        return "unknown field (check the spelling against the catalogue schema)"
+    if kind in {"enum", "literal_error"}:
+        return f"{error['input']!r} is not allowed; expected {error['ctx']['expected']}"
+    message = error["msg"]
+    value = error.get("input")
+    if not isinstance(value, dict | list):
+        message = f"{message}, got {value!r}"
+    return message
+
+
+def _read_toml(path: Path) -> tuple[dict | None, list[FileProblem]]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle), []
+    except tomllib.TOMLDecodeError as exc:
+        return None, [FileProblem(path, "", f"TOML syntax error: {exc}")]
+    except UnicodeDecodeError as exc:
+        return None, [FileProblem(path, "", f"not valid UTF-8 text: {exc.reason} at byte {exc.start}")]
+    except OSError as exc:
+        return None, [FileProblem(path, "", f"cannot read the file: {exc.strerror}")]
+
+
+def _validate(model: type[N], data: dict, path: Path) -> tuple[N | None, list[FileProblem]]:
+    """Shape and types first; the rules across fields only once the shape is right."""
+    try:
+        parsed = model.model_validate(data)
+    except ValidationError as exc:
+        return None, [FileProblem(path, dotted(e["loc"]), _message(e)) for e in exc.errors()]
+    problems = [FileProblem(path, dotted(where), message) for where, message in iter_problems(parsed)]
+    return (None, problems) if problems else (parsed, [])
+
+
+def load_therapy(path: Path) -> tuple[Therapy | None, list[FileProblem]]:
+    """One therapy file; its code must be its file name."""
+    data, problems = _read_toml(path)
+    if data is None:
+        return None, problems
+    therapy, problems = _validate(Therapy, data, path)
+    if therapy is not None and therapy.code != path.stem:
+        return None, [
+            FileProblem(path, "code", f"must match the file name {path.stem!r}, got {therapy.code!r}")
+        ]
+    return therapy, problems
+
+
+def load_alternatives(path: Path) -> tuple[AlternativesFile | None, list[FileProblem]]:
+    data, problems = _read_toml(path)
+    if data is None:
+        return None, problems
+    return _validate(AlternativesFile, data, path)
+
+
+def therapy_files(directory: Path) -> list[Path]:
+    """The therapy files of a catalogue directory, in name order."""
+    return sorted(p for p in directory.glob("*.toml") if p.name != ALTERNATIVES_FILE_NAME)
+
+
+def catalogue_load(
+    therapy_dirs: Iterable[Path] = (BUILTIN_THERAPY_DIR,),
+    alternative_files: Iterable[Path] = (BUILTIN_ALTERNATIVES_FILE,),
+) -> Catalogue:
+    """Every therapy in THERAPY_DIRS and alternative in ALTERNATIVE_FILES, or CatalogueError."""
+    problems: list[FileProblem] = []
+    therapies: dict[str, Therapy] = {}
+    files: dict[str, Path] = {}
+    for directory in therapy_dirs:
+        if not directory.is_dir():
+            problems.append(FileProblem(directory, "", "catalogue directory does not exist"))
+            continue
+        for path in therapy_files(directory):
+            therapy, found = load_therapy(path)
+            problems.extend(found)
+            if therapy is None:
+                continue
+            if therapy.code in therapies:
+                problems.append(
+                    FileProblem(path, "code", f"{therapy.code!r} is already defined in {files[therapy.code]}")
+                )
+                continue
+            therapies[therapy.code] = therapy
+            files[therapy.code] = path
+
+    alternatives: dict[str, Alternative] = {}
+    sources: dict[str, str] = {}
+    where_defined: dict[str, Path] = {}
+    for path in alternative_files:
+        parsed, found = load_alternatives(path)
+        problems.extend(found)
+        if parsed is not None:
+            problems.extend(_merge_alternatives(parsed, path, alternatives, sources, where_defined))
+
+    if problems:
+        raise CatalogueError(problems)
+    return Catalogue(therapies=therapies, alternatives=alternatives, alternative_sources=sources, files=files)
+
+
+def _merge_alternatives(
+    parsed: AlternativesFile,
+    path: Path,
+    alternatives: dict[str, Alternative],
+    sources: dict[str, str],
+    where_defined: dict[str, Path],
+) -> list[FileProblem]:
+    """Add one file's alternatives; codes stay unique and a source tag means one thing everywhere."""
+    problems: list[FileProblem] = []
+    for index, alternative in enumerate(parsed.alternatives):
+        if alternative.code in alternatives:
+            problems.append(
+                FileProblem(
+                    path,
+                    f"alternatives.{index}.code",
+                    f"{alternative.code!r} is already defined in {where_defined[alternative.code]}",
+                )
+            )
+            continue
+        alternatives[alternative.code] = alternative
+        where_defined[alternative.code] = path
+    for tag, text in parsed.sources.items():
+        if tag in sources and sources[tag] != text:
+            problems.append(
+                FileProblem(
+                    path, f"sources.{tag}", "already defined with different text in another alternatives file"
+                )
+            )
+        sources.setdefault(tag, text)
+    return problems
+
+
+def cited_sources(node: BaseModel, sources: dict[str, str]) -> dict[str, str]:
+    """The entries of SOURCES that NODE cites, in tag order (S2 before S10)."""
+    tags = {tag for _, tag in iter_citations(node)} if isinstance(node, Node) else set()
+    return {tag: sources[tag] for tag in sorted(tags, key=_tag_order) if tag in sources}
+
+
+def _tag_order(tag: str) -> tuple[int, str]:
+    digits = "".join(ch for ch in tag[1:] if ch.isdigit())
+    return int(digits), tag

@@ -1,0 +1,204 @@
+"""Registry pages for clinic staff, and the patient's own record in the portal."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.forms.models import model_to_dict
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from cellclinic.accounts.access import has_permission, require_permission
+from cellclinic.accounts.models import Site
+from cellclinic.accounts.roles import Permission
+from cellclinic.audit.models import AuditEvent, Signature
+from cellclinic.audit.services import record_hash
+from cellclinic.core.errors import InvalidInput
+from cellclinic.core.htmx import render_page_or_partial
+from cellclinic.core.pagination import paginate
+from cellclinic.patients.forms import SEARCH_LABEL, PatientForm, SignReviewForm, add_service_errors
+from cellclinic.patients.models import Patient
+from cellclinic.patients.screening import ALLERGY_ITEMS, HISTORY_ITEMS
+from cellclinic.patients.selectors import patient_get_for_user, patient_search
+from cellclinic.patients.services import (
+    CANNOT_SIGN,
+    EDITABLE_FIELDS,
+    patient_create,
+    patient_history_review_sign,
+    patient_review_record,
+    patient_update,
+)
+
+RECENT_EVENTS = 10
+RECENT_SIGNATURES = 10
+ACTION_LABELS = {
+    "patient.create": "Registered",
+    "patient.update": "Record changed",
+    "patient.link_portal_user": "Portal account linked",
+    "signature.create": "Signed",
+}
+
+
+def _staff_patient(request, pk: int, *, write: bool = False) -> Patient:
+    """The patient for a staff page; 404 for portal users, missing records and other clinics alike."""
+    require_permission(request.user, Permission.PATIENT_EDIT if write else Permission.PATIENT_VIEW)
+    return patient_get_for_user(request.user, pk, write=write)
+
+
+def _editable_clinics(user) -> list[Site]:
+    """The clinics where USER may register patients, or 404 when there are none."""
+    site_ids = require_permission(user, Permission.PATIENT_EDIT)
+    clinics = list(Site.objects.filter(pk__in=site_ids, kind=Site.Kind.CLINIC).order_by("name"))
+    if not clinics:
+        raise Http404("Not found")
+    return clinics
+
+
+@login_required
+def patient_list(request):
+    """All patients the user may see, searchable; htmx asks for the table only."""
+    require_permission(request.user, Permission.PATIENT_VIEW)
+    query = request.GET.get("q", "").strip()[:200]
+    window = paginate(request, patient_search(request.user, query))
+    context = {
+        "nav_active": "patients",
+        "window": window,
+        "patients": window.page.object_list,
+        "q": query,
+        "search_label": SEARCH_LABEL,
+        "can_register": has_permission(request.user, Permission.PATIENT_EDIT),
+    }
+    return render_page_or_partial(request, "patients/list.html", "patients/_table.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def patient_create_view(request):
+    """Register a patient; the site is asked for only when the user works at several clinics."""
+    clinics = _editable_clinics(request.user)
+    form = PatientForm(request.POST or None, clinics=clinics)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            site = form.cleaned_data.get("site") or clinics[0]
+            try:
+                patient = patient_create(site=site, actor=request.user, data=form.service_data())
+            except InvalidInput as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, f"{patient.full_name} is registered with MRN {patient.mrn}.")
+                return redirect("patients:detail", pk=patient.pk)
+        status = 422
+    context = {"nav_active": "patients", "form": form, "clinics": clinics}
+    return render(request, "patients/form.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def patient_edit(request, pk: int):
+    """Correct a patient's record; only the changed fields are written, with an optional reason."""
+    patient = _staff_patient(request, pk, write=True)
+    # The form gets its own initial values, so a rejected post does not alter the page's header.
+    initial = model_to_dict(patient, fields=EDITABLE_FIELDS)
+    form = PatientForm(request.POST or None, initial=initial, with_reason=True)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                updated = patient_update(
+                    patient=patient,
+                    actor=request.user,
+                    data=form.service_data(),
+                    reason=form.cleaned_data["reason"],
+                )
+            except InvalidInput as error:
+                add_service_errors(form, error)
+            else:
+                if updated.updated_at == patient.updated_at:
+                    messages.info(request, "Nothing was changed.")
+                else:
+                    messages.success(request, "The record is updated.")
+                return redirect("patients:detail", pk=patient.pk)
+        status = 422
+    context = {"nav_active": "patients", "form": form, "patient": patient}
+    return render(request, "patients/form.html", context, status=status)
+
+
+def _chart_context(request, patient: Patient, sign_form: SignReviewForm | None) -> dict:
+    signatures = list(
+        Signature.objects.filter(object_type="patient", object_id=str(patient.pk))[: RECENT_SIGNATURES + 1]
+    )
+    events = list(
+        AuditEvent.objects.filter(patient_id=patient.pk)
+        .only("id", "occurred_at", "actor_name", "action", "after", "reason")
+        .order_by("-id")[: RECENT_EVENTS + 1]
+    )
+    current_hash = record_hash(patient_review_record(patient))
+    can_sign = has_permission(request.user, Permission.PATIENT_SIGN, patient.site_id)
+    history = set(patient.history)
+    allergies = set(patient.allergies)
+    return {
+        "nav_active": "patients",
+        "patient": patient,
+        "history_items": [item for item in HISTORY_ITEMS if item.code in history],
+        "allergy_items": [item for item in ALLERGY_ITEMS if item.code in allergies],
+        "signatures": [(s, s.record_hash == current_hash) for s in signatures[:RECENT_SIGNATURES]],
+        "more_signatures": len(signatures) > RECENT_SIGNATURES,
+        "events": [
+            (
+                event,
+                ACTION_LABELS.get(event.action, event.action),
+                sorted(event.after) if event.action == "patient.update" and event.after else [],
+            )
+            for event in events[:RECENT_EVENTS]
+        ],
+        "more_events": len(events) > RECENT_EVENTS,
+        "can_edit": has_permission(request.user, Permission.PATIENT_EDIT, patient.site_id),
+        "can_sign": can_sign,
+        "sign_form": (sign_form or SignReviewForm()) if can_sign else None,
+    }
+
+
+@login_required
+def patient_detail(request, pk: int):
+    """The chart: demographics, skin type, concern, history and allergies, signatures and changes."""
+    patient = _staff_patient(request, pk)
+    return render(request, "patients/detail.html", _chart_context(request, patient, None))
+
+
+@login_required
+@require_POST
+def patient_sign(request, pk: int):
+    """A practitioner signs that the history and allergies are reviewed; the password is re-entered."""
+    patient = _staff_patient(request, pk)
+    if not has_permission(request.user, Permission.PATIENT_SIGN, patient.site_id):
+        raise PermissionDenied(CANNOT_SIGN)
+    form = SignReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            patient_history_review_sign(
+                patient=patient, signer=request.user, password=form.cleaned_data["password"]
+            )
+        except InvalidInput as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "You signed the history review.")
+            return redirect("patients:detail", pk=patient.pk)
+    return render(request, "patients/detail.html", _chart_context(request, patient, form), status=422)
+
+
+@login_required
+def portal(request):
+    """A patient's own record, read-only, as the clinic holds it."""
+    if not request.user.is_patient:
+        raise Http404("Not found")
+    patient = Patient.objects.select_related("site").filter(portal_user=request.user).first()
+    history = set(patient.history) if patient else set()
+    allergies = set(patient.allergies) if patient else set()
+    context = {
+        "nav_active": "portal",
+        "patient": patient,
+        "history_items": [item for item in HISTORY_ITEMS if item.code in history],
+        "allergy_items": [item for item in ALLERGY_ITEMS if item.code in allergies],
+    }
+    return render(request, "patients/portal.html", context)
