@@ -1,7 +1,9 @@
 """Writing the audit trail and signatures. Callers hold a transaction; so does every function here."""
 
 import json
+import math
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -19,9 +21,29 @@ _CHAIN_LOCK_KEY = 0x43454C4C  # "CELL"
 WRONG_PASSWORD = "The password is not correct; the record was not signed."
 
 
+def _numbers_as_stored(value: Any) -> Any:
+    """Numbers as every database gives them back.
+
+    PostgreSQL's jsonb keeps numbers as decimals: a float that Python writes with an exponent
+    (2.5e+16) is read back as the integer 25000000000000000, and -0.0 as 0.0. Hashing the value
+    Python wrote would then make an untouched event look edited.
+    """
+    if isinstance(value, float):
+        if value == 0:
+            return 0.0
+        if math.isfinite(value) and abs(value) >= 1e16:
+            return int(Decimal(repr(value)))
+        return value
+    if isinstance(value, dict):
+        return {key: _numbers_as_stored(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_numbers_as_stored(item) for item in value]
+    return value
+
+
 def json_safe(value: Any) -> Any:
     """Dates, decimals and UUIDs as the strings JSON would carry, so hashing is stable."""
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+    return _numbers_as_stored(json.loads(json.dumps(value, cls=DjangoJSONEncoder)))
 
 
 def snapshot(instance, fields: list[str] | None = None, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
