@@ -36,14 +36,21 @@ def pytest_configure(config):
 
 
 @pytest.fixture(autouse=True)
-def _sqlite_flush_allowed(request):
-    """Let Django empty the audit tables between transactional tests on SQLite.
+def _audit_triggers_lifted_for_flush(request):
+    """Let Django empty the audit tables between transactional tests.
 
-    SQLite flushes with DELETE, which the append-only triggers refuse; PostgreSQL flushes with
-    TRUNCATE, which they do not fire on. The triggers are dropped just before the flush and put
-    back when the next test starts.
+    The append-only triggers refuse the DELETE (SQLite) or TRUNCATE (PostgreSQL) that Django's
+    flush uses. They are dropped just before the flush and put back when the next test starts.
     """
-    transactional = "transactional_db" in request.fixturenames or "live_server" in request.fixturenames
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (
+        "transactional_db" in request.fixturenames
+        or "live_server" in request.fixturenames
+        or (
+            marker is not None
+            and bool(marker.kwargs.get("transaction", marker.args[0] if marker.args else False))
+        )
+    )
     if not transactional:
         yield
         return
@@ -54,8 +61,7 @@ def _sqlite_flush_allowed(request):
     request.getfixturevalue("transactional_db")
     triggers.install(connection)
     yield
-    if connection.vendor == "sqlite":
-        triggers.uninstall(connection)
+    triggers.uninstall(connection)
 
 
 def make_user(username, *, first, last, roles=(), kind="staff"):

@@ -26,6 +26,7 @@ class Permission(StrEnum):
     PATIENT_SIGN = "patient.sign"
     AUDIT_VIEW = "audit.view"
     CATALOGUE_VIEW = "catalogue.view"
+    STAFF_MANAGE = "staff.manage"
 
 
 # Lab and QA staff work on coded specimens and products; they have no need for patient names.
@@ -37,7 +38,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.LAB_TECHNICIAN: frozenset({Permission.CATALOGUE_VIEW}),
     Role.QA_REVIEWER: frozenset({Permission.CATALOGUE_VIEW}),
     Role.CLINIC_ADMIN: frozenset(
-        {Permission.PATIENT_VIEW, Permission.PATIENT_EDIT, Permission.AUDIT_VIEW, Permission.CATALOGUE_VIEW}
+        {
+            Permission.PATIENT_VIEW,
+            Permission.PATIENT_EDIT,
+            Permission.AUDIT_VIEW,
+            Permission.CATALOGUE_VIEW,
+            Permission.STAFF_MANAGE,
+        }
     ),
 }
 

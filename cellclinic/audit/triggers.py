@@ -1,4 +1,8 @@
-"""Database triggers that make the audit tables append-only, on SQLite and PostgreSQL."""
+"""Database triggers that make the audit tables append-only, on SQLite and PostgreSQL.
+
+SQLite has no TRUNCATE (an unqualified DELETE fires the row trigger); PostgreSQL gets a
+statement-level TRUNCATE trigger too, so the whole table cannot be emptied in one go either.
+"""
 
 TABLES = ("audit_auditevent", "audit_signature")
 
@@ -21,6 +25,9 @@ _PG_CREATE = """
 DROP TRIGGER IF EXISTS {table}_append_only ON {table};
 CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table}
     FOR EACH ROW EXECUTE FUNCTION cellclinic_append_only();
+DROP TRIGGER IF EXISTS {table}_no_truncate ON {table};
+CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table}
+    FOR EACH STATEMENT EXECUTE FUNCTION cellclinic_append_only();
 """
 
 
@@ -40,7 +47,11 @@ def drop_statements(vendor: str) -> list[str]:
     if vendor == "sqlite":
         return [f"DROP TRIGGER IF EXISTS {table}_no_{op}" for table in TABLES for op in ("update", "delete")]
     if vendor == "postgresql":
-        return [f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}" for table in TABLES]
+        return [
+            f"DROP TRIGGER IF EXISTS {table}_{name} ON {table}"
+            for table in TABLES
+            for name in ("append_only", "no_truncate")
+        ]
     return []
 
 

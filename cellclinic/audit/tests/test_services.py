@@ -64,16 +64,29 @@ def test_an_event_without_an_actor_is_recorded_as_the_system(db):
     assert event.actor_id is None and event.actor_name == "system"
 
 
-def test_the_stored_hash_matches_the_content_read_back_from_the_database(dr_ada, clinic_a):
-    awkward = {
-        "dose": 2.5,
-        "sites": ["cheek", "jaw"],
-        "note": "Zoë 李",
-        "nested": {"b": 1, "a": [None, True]},
-    }
-    event = record_for(dr_ada, clinic_a, before=None, after=awkward)
+AWKWARD_VALUES = [
+    2.5,
+    1.0,
+    0.1 + 0.2,
+    1.5e-7,
+    -0.0,
+    2.5e16,
+    1e300,
+    -3.75e21,
+    2**70,
+    "Zoë 李",
+    ["cheek", None, True],
+    {"b": 1, "a": [None, {"z": 0.5}]},
+]
+
+
+@pytest.mark.parametrize("value", AWKWARD_VALUES, ids=repr)
+def test_the_stored_hash_matches_the_content_read_back_from_the_database(dr_ada, clinic_a, value):
+    event = record_for(dr_ada, clinic_a, before=None, after={"value": value, "list": [value]})
     row = AuditEvent.objects.values("id", *HASHED_FIELDS, "prev_hash", "hash").get(pk=event.pk)
     assert event_hash(row, row["prev_hash"]) == row["hash"]
+    stored = row["after"]["value"]
+    assert stored == value or float(stored) == value, "the same number, perhaps spelled as an integer"
 
 
 def call_through_middleware(headers=None):

@@ -96,3 +96,19 @@ def test_inserting_still_works(signed, dr_ada):
         cursor.execute("SELECT COUNT(*) FROM audit_auditevent")
         assert cursor.fetchone()[0] == 2
     assert Signature.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("table", ["audit_auditevent", "audit_signature"])
+def test_the_whole_table_cannot_be_emptied_at_once(signed, table):
+    # Committed rows, outside any test transaction: PostgreSQL refuses TRUNCATE of a table with
+    # pending constraint checks for its own reasons, which would prove nothing about the trigger.
+    before = snapshot_tables()
+    statement = f"TRUNCATE {table} CASCADE" if connection.vendor == "postgresql" else f"DELETE FROM {table}"
+
+    def empty():
+        with connection.cursor() as cursor:
+            cursor.execute(statement)
+
+    assert refused(empty)
+    assert snapshot_tables() == before

@@ -52,5 +52,10 @@ def test_anonymous_users_are_sent_to_sign_in(client):
 def test_the_stylesheet_script_and_icon_are_found_by_the_static_finders():
     from django.contrib.staticfiles import finders
 
-    for asset in ("cellclinic/app.css", "cellclinic/favicon.svg", "django_htmx/htmx-2.min.js", "ninja/swagger-ui.css"):
+    for asset in (
+        "cellclinic/app.css",
+        "cellclinic/favicon.svg",
+        "django_htmx/htmx-2.min.js",
+        "ninja/swagger-ui.css",
+    ):
         assert finders.find(asset), f"{asset} would not be collected or served"

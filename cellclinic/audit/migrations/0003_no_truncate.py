@@ -1,0 +1,13 @@
+from django.db import migrations
+
+from cellclinic.audit import triggers
+
+
+def forwards(apps, schema_editor):
+    # Re-installing is idempotent; on PostgreSQL it adds the statement-level TRUNCATE trigger.
+    triggers.install(schema_editor.connection)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("audit", "0002_append_only_triggers")]
+    operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
