@@ -35,6 +35,25 @@ def pytest_configure(config):
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_stray_connections_at_the_end(django_db_setup, django_db_blocker):
+    """Close connections other threads or greenlets left open, so the test database can be dropped.
+
+    Playwright's sync API switches greenlets, and Django keeps one connection per context: the
+    one opened in the other context is not closed by Django's own teardown.
+    """
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+
+
 @pytest.fixture(autouse=True)
 def _audit_triggers_lifted_for_flush(request):
     """Let Django empty the audit tables between transactional tests.

@@ -2,7 +2,7 @@
 
 from django.http import Http404
 
-from cellclinic.accounts.models import Membership, Site, User
+from cellclinic.accounts.models import ApiToken, Membership, Site, User
 from cellclinic.accounts.roles import Permission, Role, role_allows
 
 
@@ -45,3 +45,58 @@ def default_clinic_for(user: User, permission: Permission) -> Site | None:
     """The clinic to use when a user with one permitted clinic does not name one."""
     sites = site_ids_with(user, permission)
     return Site.objects.filter(pk__in=sites, kind=Site.Kind.CLINIC).order_by("code").first()
+
+
+def staff_get_for_admin(admin: User, staff_id: int) -> User:
+    """A staff member holding a role at one of ADMIN's managed sites; 404 otherwise, missing or not."""
+    sites = require_permission(admin, Permission.STAFF_MANAGE)
+    member = (
+        User.objects.filter(
+            pk=staff_id,
+            kind=User.Kind.STAFF,
+            pk__in=Membership.objects.filter(site_id__in=sites).values("user_id"),
+        )
+        .order_by()
+        .first()
+    )
+    if member is None:
+        raise Http404("Not found")
+    return member
+
+
+def membership_get_for_admin(admin: User, member: User, membership_id: int) -> Membership:
+    """One of MEMBER's roles at a site ADMIN manages; 404 for a role anywhere else."""
+    sites = require_permission(admin, Permission.STAFF_MANAGE)
+    membership = (
+        Membership.objects.select_related("site", "user")
+        .filter(pk=membership_id, user=member, site_id__in=sites)
+        .first()
+    )
+    if membership is None:
+        raise Http404("Not found")
+    return membership
+
+
+def managed_site_get(admin: User, code: str) -> Site:
+    """The site with CODE among those ADMIN manages; 404 whether it is elsewhere or does not exist."""
+    sites = require_permission(admin, Permission.STAFF_MANAGE)
+    site = Site.objects.filter(pk__in=sites, code=code.strip().upper()).first()
+    if site is None:
+        raise Http404("Not found")
+    return site
+
+
+def require_staff(user: User) -> User:
+    """Staff only: a patient portal account gets the answer a missing page gets."""
+    if not user.is_authenticated or user.is_patient:
+        raise Http404("Not found")
+    return user
+
+
+def api_token_get_for_owner(user: User, token_id: int) -> ApiToken:
+    """USER's own token; another user's token answers like a missing one."""
+    require_staff(user)
+    token = ApiToken.objects.select_related("user").filter(pk=token_id, user=user).first()
+    if token is None:
+        raise Http404("Not found")
+    return token

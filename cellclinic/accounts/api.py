@@ -1,11 +1,67 @@
-"""Who am I: the signed-in user, their kind and roles."""
+"""Who am I, staff management for clinic admins, and the caller's own API tokens."""
 
-from ninja import Router, Schema
+from datetime import datetime
+from typing import Literal
 
-from cellclinic.accounts.access import user_roles
-from cellclinic.accounts.models import Site
+from django.http import Http404
+from ninja import Field, Query, Router, Schema, Status
+from pydantic import ConfigDict
+
+from cellclinic.accounts.access import (
+    api_token_get_for_owner,
+    has_permission,
+    managed_site_get,
+    user_roles,
+)
+from cellclinic.accounts.auth import BearerAuth as ApiBearerAuth
+from cellclinic.accounts.auth import SessionAuth as ApiSessionAuth
+from cellclinic.accounts.models import ApiToken, Site, User
+from cellclinic.accounts.roles import Permission, Role
+from cellclinic.accounts.selectors import STATUS_ACTIVE, STATUS_INACTIVE, api_tokens_of, staff_list
+from cellclinic.accounts.services import api_token_create, api_token_revoke, staff_member_create
 
 router = Router(tags=["accounts"])
+
+MAX_LIMIT = 200
+RoleName = Literal[tuple(r.value for r in Role)]  # type: ignore[valid-type]
+
+
+def _staff_managers_only(user):
+    """Anyone who may not manage staff gets the answer a missing resource gets, before any parsing."""
+    if user and not has_permission(user, Permission.STAFF_MANAGE):
+        raise Http404("Not found")
+    return user
+
+
+def _staff_only(user):
+    """Portal accounts have no API tokens of their own to manage."""
+    if user and user.is_patient:
+        raise Http404("Not found")
+    return user
+
+
+class StaffManagerBearer(ApiBearerAuth):
+    def authenticate(self, request, token):
+        return _staff_managers_only(super().authenticate(request, token))
+
+
+class StaffManagerSession(ApiSessionAuth):
+    def authenticate(self, request, key):
+        return _staff_managers_only(super().authenticate(request, key))
+
+
+class StaffBearer(ApiBearerAuth):
+    def authenticate(self, request, token):
+        return _staff_only(super().authenticate(request, token))
+
+
+class StaffSession(ApiSessionAuth):
+    def authenticate(self, request, key):
+        return _staff_only(super().authenticate(request, key))
+
+
+STAFF_MANAGERS = [StaffManagerBearer(), StaffManagerSession()]
+STAFF = [StaffBearer(), StaffSession()]
 
 
 class RoleOut(Schema):
@@ -32,3 +88,150 @@ def me(request):
         "kind": user.kind,
         "roles": [{"site": sites[s].code, "site_name": sites[s].name, "role": r} for s, r in roles],
     }
+
+
+class StaffRoleOut(Schema):
+    site: str = Field(description="Site code")
+    role: str
+
+
+class StaffOut(Schema):
+    id: int
+    username: str
+    name: str
+    active: bool
+    roles: list[StaffRoleOut] = Field(description="Roles at the sites you manage (only those)")
+
+
+class StaffPage(Schema):
+    count: int
+    items: list[StaffOut]
+
+
+class StaffListParams(Schema):
+    limit: int = Field(50, ge=1, le=MAX_LIMIT, description=f"Page size, 1 to {MAX_LIMIT}.")
+    offset: int = Field(0, ge=0)
+    q: str = Field("", max_length=200, description="Any part of the username, first or last name.")
+    status: Literal["", STATUS_ACTIVE, STATUS_INACTIVE] = Field(  # type: ignore[valid-type]
+        "", description="Only active or only inactive accounts."
+    )
+
+
+class StaffIn(Schema):
+    """A new staff member with their first role. Unknown fields are refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=150)
+    first_name: str = Field(min_length=1, max_length=150)
+    last_name: str = Field(min_length=1, max_length=150)
+    email: str = Field("", max_length=254)
+    role: RoleName
+    site: str = Field(
+        min_length=1, max_length=8, description="Code of a site you manage; any other code answers 404."
+    )
+    password: str = Field(
+        min_length=1,
+        max_length=4096,
+        description="Initial password, checked against the password policy; the person should change it.",
+    )
+
+
+def _staff_item(user: User, roles: list[tuple[str, str]]) -> dict:
+    return {
+        "id": user.pk,
+        "username": user.username,
+        "name": user.display_name,
+        "active": user.is_active,
+        "roles": [{"site": site, "role": role} for site, role in roles],
+    }
+
+
+@router.get("/staff", response=StaffPage, auth=STAFF_MANAGERS, summary="Staff of the sites you manage")
+def staff_index(request, params: Query[StaffListParams]):
+    """Staff holding a role at a site where you are clinic admin, by last name, with their roles there."""
+    staff = staff_list(request.auth, query=params.q, status=params.status)
+    page = staff[params.offset : params.offset + params.limit]
+    items = [_staff_item(u, [(m.site.code, m.role) for m in u.managed_memberships]) for u in page]
+    return {"count": staff.count(), "items": items}
+
+
+@router.post("/staff", response={201: StaffOut}, auth=STAFF_MANAGERS, summary="Add a staff member")
+def staff_add(request, payload: StaffIn):
+    """Create the account and its first role together, or neither."""
+    site = managed_site_get(request.auth, payload.site)
+    user = staff_member_create(
+        username=payload.username,
+        password=payload.password,
+        first_name=payload.first_name,
+        last_name=payload.last_name,
+        email=payload.email,
+        site=site,
+        role=payload.role,
+        actor=request.auth,
+    )
+    return Status(201, _staff_item(user, [(site.code, payload.role)]))
+
+
+class TokenIn(Schema):
+    """A name to tell the token apart. Unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=80, description="Where you will use it, e.g. 'label printer'.")
+
+
+class TokenOut(Schema):
+    id: int
+    name: str
+    prefix: str = Field(description="The key's first characters, to tell tokens apart")
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenCreatedOut(TokenOut):
+    key: str = Field(description="The bearer key. It is shown this once and never stored: copy it now.")
+
+
+class TokenPage(Schema):
+    count: int
+    items: list[TokenOut]
+
+
+class TokenListParams(Schema):
+    limit: int = Field(50, ge=1, le=MAX_LIMIT)
+    offset: int = Field(0, ge=0)
+
+
+@router.get("/tokens", response=TokenPage, auth=STAFF, summary="Your API tokens")
+def token_index(request, params: Query[TokenListParams]):
+    """Your own tokens, newest first; keys are never shown again."""
+    tokens = api_tokens_of(request.auth)
+    return {"count": tokens.count(), "items": list(tokens[params.offset : params.offset + params.limit])}
+
+
+@router.post("/tokens", response={201: TokenCreatedOut}, auth=STAFF, summary="Create an API token")
+def token_add(request, payload: TokenIn):
+    """A new token for yourself. The key is in this answer only; only its hash is stored."""
+    token, key = api_token_create(user=request.auth, name=payload.name, actor=request.auth)
+    return Status(201, _token_created(token, key))
+
+
+def _token_created(token: ApiToken, key: str) -> dict:
+    return {
+        "id": token.pk,
+        "name": token.name,
+        "prefix": token.prefix,
+        "created_at": token.created_at,
+        "last_used_at": token.last_used_at,
+        "revoked_at": token.revoked_at,
+        "key": key,
+    }
+
+
+@router.delete("/tokens/{int:token_id}", response={204: None}, auth=STAFF, summary="Revoke an API token")
+def token_remove(request, token_id: int):
+    """Revoke one of your tokens; it stops working at once. Revoking it again changes nothing."""
+    api_token_revoke(token=api_token_get_for_owner(request.auth, token_id), actor=request.auth)
+    return Status(204, None)

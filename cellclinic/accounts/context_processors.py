@@ -19,8 +19,11 @@ def navigation(request):
             links.append(("patients", "Patients", reverse("patients:list")))
         if has_permission(user, Permission.CATALOGUE_VIEW):
             links.append(("catalogue", "Therapies", reverse("catalogue:list")))
+        if has_permission(user, Permission.STAFF_MANAGE):
+            links.append(("staff", "Staff", reverse("accounts:staff_list")))
         if has_permission(user, Permission.AUDIT_VIEW):
             links.append(("audit", "Audit trail", reverse("audit:list")))
         links.append(("api", "API", "/api/v1/docs"))
+    links.append(("account", "My account", reverse("accounts:account")))
     roles = sorted({ROLE_LABELS[Role(role)] for _, role in user_roles(user)})
     return {"nav_links": links, "nav_roles": roles}

@@ -7,12 +7,30 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from cellclinic.accounts.access import site_ids_with
 from cellclinic.accounts.models import ApiToken, Membership, Site, User
-from cellclinic.accounts.roles import Role
+from cellclinic.accounts.roles import Permission, Role
 from cellclinic.audit.services import audit_record, snapshot
-from cellclinic.core.errors import InvalidInput
+from cellclinic.core.errors import FieldError, InvalidInput
 
 TOKEN_PREFIX = "cc_"
+TOKEN_NAME_MAX = 80
+
+NAME_REQUIRED = "is required: signatures and the audit trail print the name"
+REASON_REQUIRED = "is required; it is kept in the audit trail"
+REASON_MAX = 500
+OWN_ACCOUNT = "you cannot deactivate your own account"
+ALREADY_INACTIVE = "this account is already deactivated"
+ALREADY_ACTIVE = "this account is already active"
+WORKS_ELSEWHERE = (
+    "also holds roles at sites you do not manage; revoke the roles at your sites instead, "
+    "or ask an admin of every site they work at"
+)
+LAST_ADMIN_ROLE = "this is your last clinic admin role; ask another clinic admin to revoke it"
+ROLE_NOT_HELD = "this role is no longer held"
+WRONG_OLD_PASSWORD = "is not your current password"
+SAME_PASSWORD = "must differ from your current password"
+TOKEN_NAME_REQUIRED = "is required, to tell your tokens apart"
 
 
 @transaction.atomic
@@ -94,9 +112,175 @@ def membership_grant(*, user: User, site: Site, role: str, actor=None) -> Member
     return membership
 
 
+def _password_errors(exc: ValidationError, field_name: str) -> InvalidInput:
+    return InvalidInput(
+        detail="The password is not acceptable.",
+        errors=[FieldError(field_name, message) for message in exc.messages],
+    )
+
+
+@transaction.atomic
+def staff_member_create(
+    *,
+    username: str,
+    password: str,
+    first_name: str,
+    last_name: str,
+    site: Site,
+    role: str,
+    email: str = "",
+    actor: User | None,
+) -> User:
+    """A staff account with its first role, both or neither; the password is checked against the policy."""
+    errors = [
+        FieldError(name, NAME_REQUIRED)
+        for name, value in (("first_name", first_name), ("last_name", last_name))
+        if not value.strip()
+    ]
+    if role not in {r.value for r in Role}:
+        errors.append(FieldError("role", f"must be one of {', '.join(r.value for r in Role)}"))
+    if errors:
+        raise InvalidInput(detail="The staff member is not valid; nothing was saved.", errors=errors)
+    user = user_create(
+        username=username.strip(),
+        password=password,
+        first_name=first_name.strip(),
+        last_name=last_name.strip(),
+        email=email.strip(),
+        actor=actor,
+    )
+    membership_grant(user=user, site=site, role=role, actor=actor)
+    return user
+
+
+@transaction.atomic
+def membership_revoke(*, membership: Membership, actor: User | None, reason: str = "") -> None:
+    """Take one role at one site away; nobody may revoke their own last clinic admin role."""
+    held = list(
+        Membership.objects.select_for_update()
+        .filter(user_id=membership.user_id)
+        .order_by("role")
+        .values_list("pk", "site_id", "role")
+    )
+    if membership.pk not in {pk for pk, _, _ in held}:
+        raise InvalidInput.single("role", ROLE_NOT_HELD)
+    admin_roles = sum(1 for _, _, role in held if role == Role.CLINIC_ADMIN)
+    if (
+        actor is not None
+        and actor.pk == membership.user_id
+        and membership.role == Role.CLINIC_ADMIN
+        and admin_roles == 1
+    ):
+        raise InvalidInput.single("role", LAST_ADMIN_ROLE)
+    site = membership.site
+    before = [role for _, site_id, role in held if site_id == site.pk]
+    Membership.objects.filter(pk=membership.pk).delete()
+    audit_record(
+        actor=actor,
+        action="membership.revoke",
+        object_type="user",
+        object_id=membership.user_id,
+        site=site,
+        before={"site": site.code, "roles": before},
+        after={"site": site.code, "roles": [role for role in before if role != membership.role]},
+        reason=reason.strip(),
+    )
+
+
+def _clean_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput.single("reason", REASON_REQUIRED)
+    if len(reason) > REASON_MAX:
+        raise InvalidInput.single("reason", f"must be at most {REASON_MAX} characters")
+    return reason
+
+
+def _check_manages_every_site(actor: User | None, user: User) -> None:
+    """An admin changes a whole account only when every site the person works at is theirs."""
+    if actor is None:
+        return
+    held = set(Membership.objects.filter(user=user).values_list("site_id", flat=True))
+    if held - site_ids_with(actor, Permission.STAFF_MANAGE):
+        raise InvalidInput.single("user", WORKS_ELSEWHERE)
+
+
+@transaction.atomic
+def user_deactivate(*, user: User, actor: User | None, reason: str) -> User:
+    """Stop an account from signing in, and revoke its API tokens; its roles are kept for the record."""
+    reason = _clean_reason(reason)
+    if actor is not None and actor.pk == user.pk:
+        raise InvalidInput.single("user", OWN_ACCOUNT)
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if not locked.is_active:
+        raise InvalidInput.single("user", ALREADY_INACTIVE)
+    _check_manages_every_site(actor, locked)
+    tokens = ApiToken.objects.filter(user=locked, revoked_at__isnull=True)
+    revoked = sorted(tokens.values_list("prefix", flat=True))
+    tokens.update(revoked_at=timezone.now())
+    locked.is_active = False
+    locked.save(update_fields=["is_active"])
+    audit_record(
+        actor=actor,
+        action="user.deactivate",
+        object_type="user",
+        object_id=locked.pk,
+        before={"is_active": True},
+        after={"is_active": False, "api_tokens_revoked": revoked},
+        reason=reason,
+    )
+    user.is_active = False
+    return locked
+
+
+@transaction.atomic
+def user_reactivate(*, user: User, actor: User | None, reason: str) -> User:
+    """Let a deactivated account sign in again; its revoked API tokens stay revoked."""
+    reason = _clean_reason(reason)
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if locked.is_active:
+        raise InvalidInput.single("user", ALREADY_ACTIVE)
+    _check_manages_every_site(actor, locked)
+    locked.is_active = True
+    locked.save(update_fields=["is_active"])
+    audit_record(
+        actor=actor,
+        action="user.reactivate",
+        object_type="user",
+        object_id=locked.pk,
+        before={"is_active": False},
+        after={"is_active": True},
+        reason=reason,
+    )
+    user.is_active = True
+    return locked
+
+
+@transaction.atomic
+def user_change_password(*, user: User, old_password: str, new_password: str) -> User:
+    """The user's own password change: the current one first, then the policy for the new one."""
+    if not old_password or not user.check_password(old_password):
+        raise InvalidInput.single("old_password", WRONG_OLD_PASSWORD)
+    if new_password == old_password:
+        raise InvalidInput.single("new_password", SAME_PASSWORD)
+    try:
+        validate_password(new_password, user)
+    except ValidationError as exc:
+        raise _password_errors(exc, "new_password") from exc
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    audit_record(actor=user, action="user.change_password", object_type="user", object_id=user.pk)
+    return user
+
+
 @transaction.atomic
 def api_token_create(*, user: User, name: str = "cli", actor=None) -> tuple[ApiToken, str]:
     """A new bearer token; the key itself is returned once and never stored."""
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput.single("name", TOKEN_NAME_REQUIRED)
+    if len(name) > TOKEN_NAME_MAX:
+        raise InvalidInput.single("name", f"must be at most {TOKEN_NAME_MAX} characters")
     key = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(user=user, name=name, key_hash=ApiToken.hash_key(key), prefix=key[:8])
     audit_record(
@@ -107,6 +291,25 @@ def api_token_create(*, user: User, name: str = "cli", actor=None) -> tuple[ApiT
         after={"user": user.username, "name": name, "prefix": token.prefix},
     )
     return token, key
+
+
+@transaction.atomic
+def api_token_revoke(*, token: ApiToken, actor: User) -> ApiToken:
+    """Stop a token from authenticating; revoking it again changes nothing and records nothing."""
+    now = timezone.now()
+    if not ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now):
+        token.refresh_from_db(fields=["revoked_at"])
+        return token
+    token.revoked_at = now
+    audit_record(
+        actor=actor,
+        action="api_token.revoke",
+        object_type="api_token",
+        object_id=token.pk,
+        before={"revoked_at": None},
+        after={"user": token.user.username, "name": token.name, "prefix": token.prefix, "revoked_at": now},
+    )
+    return token
 
 
 def api_token_authenticate(key: str) -> User | None:

@@ -1,15 +1,61 @@
-"""Sign-in, sign-out and the role-aware start page."""
+"""Sign-in, sign-out, the role-aware start page, staff management and the user's own account."""
 
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.http import require_http_methods, require_POST
 
-from cellclinic.accounts.access import has_permission, site_ids_with, user_roles
-from cellclinic.accounts.forms import SignInForm
-from cellclinic.accounts.models import Site
+from cellclinic.accounts.access import (
+    api_token_get_for_owner,
+    has_permission,
+    membership_get_for_admin,
+    require_permission,
+    require_staff,
+    site_ids_with,
+    staff_get_for_admin,
+    user_roles,
+)
+from cellclinic.accounts.forms import (
+    STAFF_SEARCH_LABEL,
+    ApiTokenCreateForm,
+    PasswordChangeForm,
+    ReasonForm,
+    RoleGrantForm,
+    SignInForm,
+    StaffCreateForm,
+    StaffFilterForm,
+    add_service_errors,
+)
+from cellclinic.accounts.models import Site, User
 from cellclinic.accounts.roles import ROLE_LABELS, Permission, Role
+from cellclinic.accounts.selectors import (
+    api_tokens_of,
+    managed_sites,
+    memberships_of,
+    staff_list,
+    staff_memberships,
+    staff_works_elsewhere,
+)
+from cellclinic.accounts.services import (
+    api_token_create,
+    api_token_revoke,
+    membership_grant,
+    membership_revoke,
+    staff_member_create,
+    user_change_password,
+    user_deactivate,
+    user_reactivate,
+)
 from cellclinic.catalogue.registry import get_catalogue
+from cellclinic.core.errors import InvalidInput
+from cellclinic.core.htmx import render_page_or_partial
+from cellclinic.core.pagination import paginate
 from cellclinic.patients.selectors import patients_visible_to
+
+TOKENS_PER_PAGE = 20
 
 
 class SignInView(auth_views.LoginView):
@@ -52,3 +98,225 @@ def home(request):
             Site.objects.filter(lab_id__in=site_ids_with(user, Permission.CATALOGUE_VIEW)).order_by("name")
         )
     return render(request, "accounts/home.html", context)
+
+
+# Staff management, for clinic admins
+
+
+@login_required
+def staff_list_view(request):
+    """Staff of the admin's sites with their roles there, searchable; htmx asks for the table only."""
+    require_permission(request.user, Permission.STAFF_MANAGE)
+    form = StaffFilterForm(request.GET)
+    filters = form.filters()
+    window = paginate(request, staff_list(request.user, **filters))
+    context = {
+        "nav_active": "staff",
+        "form": form,
+        "window": window,
+        "staff": window.page.object_list,
+        "q": filters["query"],
+        "search_label": STAFF_SEARCH_LABEL,
+    }
+    return render_page_or_partial(request, "accounts/staff_list.html", "accounts/_staff_table.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def staff_create(request):
+    """A new staff member with a first role at one of the admin's sites; nothing is saved on error."""
+    sites = managed_sites(request.user)
+    form = StaffCreateForm(request.POST or None, sites=sites)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                member = staff_member_create(
+                    username=data["username"],
+                    password=data["password"],
+                    first_name=data["first_name"],
+                    last_name=data["last_name"],
+                    email=data["email"],
+                    site=data["site"],
+                    role=data["role"],
+                    actor=request.user,
+                )
+            except InvalidInput as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(
+                    request,
+                    f"{member.display_name} can now sign in as {member.username}. "
+                    "Ask them to change the initial password under “My account” when they first sign in.",
+                )
+                return redirect("accounts:staff_detail", pk=member.pk)
+        status = 422
+    return render(request, "accounts/staff_form.html", {"nav_active": "staff", "form": form}, status=status)
+
+
+def _staff_detail_page(request, member: User, *, status: int = 200, **forms):
+    """The staff member page; FORMS replace the blank forms when a post is refused."""
+    sites = managed_sites(request.user)
+    memberships = staff_memberships(request.user, member)
+    held = {(m.site_id, m.role) for m in memberships}
+    is_self = member.pk == request.user.pk
+    context = {
+        "nav_active": "staff",
+        "member": member,
+        "memberships": memberships,
+        "is_self": is_self,
+        "works_elsewhere": staff_works_elsewhere(request.user, member),
+        "grant_form": forms.get("grant_form") or RoleGrantForm(sites=sites, held=held),
+        "status_form": forms.get("status_form") or ReasonForm(),
+        "revoke_error": forms.get("revoke_error"),
+    }
+    return render(request, "accounts/staff_detail.html", context, status=status)
+
+
+@login_required
+def staff_detail(request, pk: int):
+    """One staff member: roles at the admin's sites, grant and revoke, deactivate or reactivate."""
+    return _staff_detail_page(request, staff_get_for_admin(request.user, pk))
+
+
+@login_required
+@require_POST
+def staff_grant(request, pk: int):
+    member = staff_get_for_admin(request.user, pk)
+    held = {(m.site_id, m.role) for m in staff_memberships(request.user, member)}
+    form = RoleGrantForm(request.POST, sites=managed_sites(request.user), held=held)
+    if form.is_valid():
+        site, role = form.cleaned_data["site"], form.cleaned_data["role"]
+        try:
+            membership_grant(user=member, site=site, role=role, actor=request.user)
+        except InvalidInput as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request, f"{member.display_name} is now {ROLE_LABELS[Role(role)]} at {site.name}."
+            )
+            return redirect("accounts:staff_detail", pk=member.pk)
+    return _staff_detail_page(request, member, status=422, grant_form=form)
+
+
+@login_required
+@require_POST
+def staff_revoke(request, pk: int, membership_pk: int):
+    member = staff_get_for_admin(request.user, pk)
+    membership = membership_get_for_admin(request.user, member, membership_pk)
+    try:
+        membership_revoke(membership=membership, actor=request.user)
+    except InvalidInput as error:
+        message = "; ".join(e.message for e in error.errors) or error.detail
+        return _staff_detail_page(request, member, status=422, revoke_error=message)
+    label = ROLE_LABELS[Role(membership.role)]
+    messages.success(request, f"{member.display_name} is no longer {label} at {membership.site.name}.")
+    if not staff_memberships(request.user, member):
+        messages.info(request, f"{member.display_name} holds no role at your sites now.")
+        return redirect("accounts:staff_list")
+    return redirect("accounts:staff_detail", pk=member.pk)
+
+
+def _change_status(request, pk: int, service, done: str):
+    member = staff_get_for_admin(request.user, pk)
+    form = ReasonForm(request.POST)
+    if form.is_valid():
+        try:
+            service(user=member, actor=request.user, reason=form.cleaned_data["reason"])
+        except InvalidInput as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, done.format(name=member.display_name))
+            return redirect("accounts:staff_detail", pk=member.pk)
+    return _staff_detail_page(request, member, status=422, status_form=form)
+
+
+@login_required
+@require_POST
+def staff_deactivate(request, pk: int):
+    """The account can no longer sign in, and its API tokens are revoked."""
+    return _change_status(
+        request, pk, user_deactivate, "{name} can no longer sign in; their API tokens are revoked."
+    )
+
+
+@login_required
+@require_POST
+def staff_reactivate(request, pk: int):
+    return _change_status(request, pk, user_reactivate, "{name} can sign in again.")
+
+
+# The signed-in user's own account
+
+
+def _account_page(request, *, status: int = 200, **forms):
+    user = request.user
+    context = {
+        "nav_active": "account",
+        "memberships": [] if user.is_patient else memberships_of(user),
+        "password_form": forms.get("password_form") or PasswordChangeForm(),
+    }
+    if not user.is_patient:
+        window = paginate(request, api_tokens_of(user), per_page=TOKENS_PER_PAGE)
+        context["window"] = window
+        context["tokens"] = window.page.object_list
+        context["token_form"] = forms.get("token_form") or ApiTokenCreateForm()
+    return render(request, "accounts/account.html", context, status=status)
+
+
+@login_required
+def account(request):
+    """Who I am, my roles, my password and (staff) my API tokens."""
+    return _account_page(request)
+
+
+@login_required
+@require_POST
+def password_change(request):
+    """The current password first; the session stays signed in with the new one."""
+    form = PasswordChangeForm(request.POST)
+    if form.is_valid():
+        try:
+            user_change_password(
+                user=request.user,
+                old_password=form.cleaned_data["old_password"],
+                new_password=form.cleaned_data["new_password"],
+            )
+        except InvalidInput as error:
+            add_service_errors(form, error)
+        else:
+            update_session_auth_hash(request, request.user)
+            messages.success(request, "Your password is changed. Other signed-in browsers are signed out.")
+            return redirect("accounts:account")
+    return _account_page(request, status=422, password_form=form)
+
+
+@login_required
+@require_POST
+def token_create(request):
+    """A new API token; its key is on this answer only and is never stored."""
+    require_staff(request.user)
+    form = ApiTokenCreateForm(request.POST)
+    if form.is_valid():
+        try:
+            token, key = api_token_create(
+                user=request.user, name=form.cleaned_data["name"], actor=request.user
+            )
+        except InvalidInput as error:
+            add_service_errors(form, error)
+        else:
+            context = {"nav_active": "account", "token": token, "key": key}
+            response = render(request, "accounts/token_created.html", context, status=201)
+            add_never_cache_headers(response)
+            return response
+    return _account_page(request, status=422, token_form=form)
+
+
+@login_required
+@require_POST
+def token_revoke(request, pk: int):
+    token = api_token_get_for_owner(request.user, pk)
+    api_token_revoke(token=token, actor=request.user)
+    messages.success(request, f"The token “{token.name}” ({token.prefix}…) is revoked.")
+    return redirect("accounts:account")

@@ -1,5 +1,7 @@
 """Writes to the patient registry: validated, in one transaction, audited."""
 
+import re
+import unicodedata
 from datetime import date
 from typing import Any
 
@@ -10,6 +12,7 @@ from django.utils import timezone
 from cellclinic.accounts.access import has_permission
 from cellclinic.accounts.models import Site, User
 from cellclinic.accounts.roles import Permission
+from cellclinic.accounts.services import user_create
 from cellclinic.audit.models import Signature
 from cellclinic.audit.services import audit_record, changed_fields, signature_create, snapshot
 from cellclinic.core.errors import FieldError, Forbidden, InvalidInput
@@ -169,6 +172,61 @@ def patient_link_portal_user(*, patient: Patient, user: User, actor: User | None
         after={"portal_user": user.username},
     )
     return patient
+
+
+HAS_PORTAL_ACCOUNT = "this patient already has a portal account"
+USERNAME_MAX = 150
+
+
+def _username_part(name: str) -> str:
+    """A name as plain lower-case letters and digits: accents dropped, spaces and punctuation removed."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "", ascii_name.lower())
+
+
+def portal_username_base(given_name: str, family_name: str) -> str:
+    """given.family in lower case, for a portal username; 'patient' when the names give no letters."""
+    parts = [part for part in (_username_part(given_name), _username_part(family_name)) if part]
+    return ".".join(parts)[: USERNAME_MAX - 6] or "patient"
+
+
+def portal_username_suggest(patient: Patient) -> str:
+    """given.family, or the first free given.family2, given.family3, ... (usernames ignore case)."""
+    base = portal_username_base(patient.given_name, patient.family_name)
+    taken = {
+        name.lower()
+        for name in User.objects.filter(username__istartswith=base).values_list("username", flat=True)
+    }
+    candidate, number = base, 1
+    while candidate in taken:
+        number += 1
+        candidate = f"{base}{number}"
+    return candidate
+
+
+@transaction.atomic
+def patient_portal_account_create(*, patient: Patient, username: str, password: str, actor: User) -> User:
+    """A portal account for PATIENT, named after them, linked in the same transaction.
+
+    A blank USERNAME takes the suggested one. The password is checked against the policy.
+    """
+    locked = Patient.objects.select_for_update().get(pk=patient.pk)
+    if locked.portal_user_id is not None:
+        raise InvalidInput(
+            detail="The patient already has a portal account; nothing was saved.",
+            errors=[FieldError("portal_user", HAS_PORTAL_ACCOUNT)],
+        )
+    user = user_create(
+        username=username.strip() or portal_username_suggest(locked),
+        password=password,
+        first_name=locked.given_name,
+        last_name=locked.family_name,
+        email=locked.email,
+        kind=User.Kind.PATIENT,
+        actor=actor,
+    )
+    patient_link_portal_user(patient=patient, user=user, actor=actor)
+    return user
 
 
 REVIEW_FIELDS = ("mrn", "history", "history_notes", "allergies", "allergy_notes")

@@ -10,4 +10,5 @@ urlpatterns = [
     path("<int:pk>/", views.patient_detail, name="detail"),
     path("<int:pk>/edit/", views.patient_edit, name="edit"),
     path("<int:pk>/sign/", views.patient_sign, name="sign"),
+    path("<int:pk>/portal-account/", views.patient_portal_account, name="portal_account"),
 ]

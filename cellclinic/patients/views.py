@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cellclinic.accounts.access import has_permission, require_permission
+from cellclinic.accounts.forms import PortalAccountForm
 from cellclinic.accounts.models import Site
 from cellclinic.accounts.roles import Permission
 from cellclinic.audit.models import AuditEvent, Signature
@@ -25,8 +26,10 @@ from cellclinic.patients.services import (
     EDITABLE_FIELDS,
     patient_create,
     patient_history_review_sign,
+    patient_portal_account_create,
     patient_review_record,
     patient_update,
+    portal_username_base,
 )
 
 RECENT_EVENTS = 10
@@ -124,7 +127,15 @@ def patient_edit(request, pk: int):
     return render(request, "patients/form.html", context, status=status)
 
 
-def _chart_context(request, patient: Patient, sign_form: SignReviewForm | None) -> dict:
+def _portal_form(patient: Patient, data=None) -> PortalAccountForm:
+    """The chart holds several forms; the prefix keeps this one's fields apart from the signing password."""
+    suggestion = portal_username_base(patient.given_name, patient.family_name)
+    return PortalAccountForm(data, prefix="portal", suggestion=suggestion)
+
+
+def _chart_context(
+    request, patient: Patient, sign_form: SignReviewForm | None, portal_form: PortalAccountForm | None = None
+) -> dict:
     signatures = list(
         Signature.objects.filter(object_type="patient", object_id=str(patient.pk))[: RECENT_SIGNATURES + 1]
     )
@@ -135,6 +146,7 @@ def _chart_context(request, patient: Patient, sign_form: SignReviewForm | None) 
     )
     current_hash = record_hash(patient_review_record(patient))
     can_sign = has_permission(request.user, Permission.PATIENT_SIGN, patient.site_id)
+    can_edit = has_permission(request.user, Permission.PATIENT_EDIT, patient.site_id)
     history = set(patient.history)
     allergies = set(patient.allergies)
     return {
@@ -153,9 +165,12 @@ def _chart_context(request, patient: Patient, sign_form: SignReviewForm | None) 
             for event in events[:RECENT_EVENTS]
         ],
         "more_events": len(events) > RECENT_EVENTS,
-        "can_edit": has_permission(request.user, Permission.PATIENT_EDIT, patient.site_id),
+        "can_edit": can_edit,
         "can_sign": can_sign,
         "sign_form": (sign_form or SignReviewForm()) if can_sign else None,
+        "portal_form": (
+            (portal_form or _portal_form(patient)) if can_edit and patient.portal_user_id is None else None
+        ),
     }
 
 
@@ -185,6 +200,37 @@ def patient_sign(request, pk: int):
             messages.success(request, "You signed the history review.")
             return redirect("patients:detail", pk=patient.pk)
     return render(request, "patients/detail.html", _chart_context(request, patient, form), status=422)
+
+
+@login_required
+@require_POST
+def patient_portal_account(request, pk: int):
+    """Create the patient's portal account with an initial password, and link it, in one go."""
+    patient = _staff_patient(request, pk, write=True)
+    if patient.portal_user_id is not None:
+        messages.info(
+            request, f"{patient.full_name} already has a portal account: {patient.portal_user.username}."
+        )
+        return redirect("patients:detail", pk=patient.pk)
+    form = _portal_form(patient, request.POST)
+    if form.is_valid():
+        try:
+            user = patient_portal_account_create(
+                patient=patient,
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password"],
+                actor=request.user,
+            )
+        except InvalidInput as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                f"Portal account {user.username} is created for {patient.full_name}. Give them the username "
+                "and initial password yourself; they should change the password when they first sign in.",
+            )
+            return redirect("patients:detail", pk=patient.pk)
+    return render(request, "patients/detail.html", _chart_context(request, patient, None, form), status=422)
 
 
 @login_required

@@ -1,0 +1,106 @@
+"""Granting a role at /staff/<id>/roles/ (POST)."""
+
+import pytest
+
+from cellclinic.accounts.tests.helpers import WRONG_ROLES, actions_since, roles_of, row_counts
+from cellclinic.audit.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+
+
+def _url(user) -> str:
+    return f"/staff/{user.pk}/roles/"
+
+
+def test_it_grants_a_role_and_returns_to_the_page(client, admin_al, nurse_bo, clinic_a):
+    client.force_login(admin_al)
+    response = client.post(_url(nurse_bo), {"site": clinic_a.pk, "role": "practitioner"}, follow=True)
+    assert response.redirect_chain == [(f"/staff/{nurse_bo.pk}/", 302)]
+    assert "Bo Lindqvist is now Practitioner at North Clinic." in response.content.decode()
+    assert roles_of(nurse_bo) == {("NCL", "nurse"), ("NCL", "practitioner")}
+
+
+def test_it_records_one_audit_event(client, admin_al, nurse_bo, clinic_a):
+    client.force_login(admin_al)
+    before = AuditEvent.objects.count()
+    client.post(_url(nurse_bo), {"site": clinic_a.pk, "role": "clinic_admin"})
+    assert actions_since(before) == ["membership.grant"]
+    event = AuditEvent.objects.get(action="membership.grant", object_id=str(nurse_bo.pk))
+    assert (event.actor, event.site, event.after) == (
+        admin_al,
+        clinic_a,
+        {"site": "NCL", "role": "clinic_admin"},
+    )
+
+
+def test_an_admin_of_the_lab_grants_a_role_there_to_clinic_staff(client, admin_two_sites, nurse_bo, lab):
+    client.force_login(admin_two_sites)
+    assert client.post(_url(nurse_bo), {"site": lab.pk, "role": "qa_reviewer"}).status_code == 302
+    assert roles_of(nurse_bo) == {("NCL", "nurse"), ("LAB", "qa_reviewer")}
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"site": "", "role": "nurse"}, "site"),
+        ({"role": "nurse"}, "site"),
+        ({"site": "x", "role": "nurse"}, "site"),
+        ({"site": "SITE", "role": "surgeon"}, "role"),
+        ({"site": "SITE", "role": "nurse"}, "role"),
+    ],
+)
+def test_it_shows_invalid_input_inline_and_changes_nothing(client, admin_al, nurse_bo, clinic_a, data, field):
+    data = {k: (clinic_a.pk if v == "SITE" else v) for k, v in data.items()}
+    client.force_login(admin_al)
+    before = row_counts()
+    response = client.post(_url(nurse_bo), data)
+    assert response.status_code == 422
+    assert list(response.context["grant_form"].errors) == [field]
+    assert f'id="id_{field}_error"' in response.content.decode()
+    assert row_counts() == before
+
+
+def test_it_names_a_role_already_held(client, admin_al, nurse_bo, clinic_a):
+    client.force_login(admin_al)
+    response = client.post(_url(nurse_bo), {"site": clinic_a.pk, "role": "nurse"})
+    assert response.context["grant_form"].errors["role"] == ["They already hold this role at North Clinic."]
+
+
+def test_it_does_not_grant_a_role_at_another_site(client, admin_al, nurse_bo, clinic_b, lab):
+    client.force_login(admin_al)
+    before = row_counts()
+    for site in (clinic_b, lab):
+        response = client.post(_url(nurse_bo), {"site": site.pk, "role": "nurse"})
+        assert response.status_code == 422
+        assert list(response.context["grant_form"].errors) == ["site"]
+    assert row_counts() == before
+
+
+def test_another_clinics_admin_cannot_grant_roles_to_north_clinic_staff(
+    client, admin_rex, nurse_bo, clinic_b
+):
+    client.force_login(admin_rex)
+    before = row_counts()
+    assert client.post(_url(nurse_bo), {"site": clinic_b.pk, "role": "nurse"}).status_code == 404
+    assert row_counts() == before
+
+
+def test_it_sends_anonymous_visitors_to_sign_in(client, nurse_bo, clinic_a):
+    before = row_counts()
+    response = client.post(_url(nurse_bo), {"site": clinic_a.pk, "role": "practitioner"})
+    assert response.status_code == 302
+    assert response["Location"].startswith("/sign-in/?next=")
+    assert row_counts() == before
+
+
+@pytest.mark.parametrize("user", WRONG_ROLES)
+def test_it_is_not_found_for_anyone_but_clinic_admins(client, request, user, nurse_bo, clinic_a):
+    client.force_login(request.getfixturevalue(user))
+    before = row_counts()
+    assert client.post(_url(nurse_bo), {"site": clinic_a.pk, "role": "clinic_admin"}).status_code == 404
+    assert row_counts() == before
+
+
+def test_it_needs_a_post(client, admin_al, nurse_bo):
+    client.force_login(admin_al)
+    assert client.get(_url(nurse_bo)).status_code == 405
