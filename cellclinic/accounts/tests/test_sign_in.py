@@ -47,3 +47,22 @@ def test_an_inactive_user_cannot_sign_in(client, dr_ada):
     response = client.post("/sign-in/", {"username": "ada", "password": PASSWORD})
     assert response.status_code == 200
     assert client.get("/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_repeated_failures_pause_signing_in_even_with_the_right_password(client, dr_ada, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        response = client.post("/sign-in/", {"username": "ada", "password": "guess"})
+    assert response.status_code == 429
+    assert b"Signing in is paused" in response.content
+    response = client.post("/sign-in/", {"username": "ada", "password": PASSWORD})
+    assert response.status_code == 429
+    assert client.get("/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_a_lockout_of_one_account_does_not_lock_another(client, dr_ada, nurse_bo, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/sign-in/", {"username": "ada", "password": "guess"})
+    response = client.post("/sign-in/", {"username": "bo", "password": PASSWORD})
+    assert response.status_code == 302
