@@ -7,7 +7,51 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Val
 from cellclinic.accounts.auth import BearerAuth, SessionAuth
 from cellclinic.core.errors import Forbidden, InvalidInput, NotFound
 
-api = NinjaAPI(
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "required": ["detail", "errors"],
+    "properties": {
+        "detail": {"type": "string", "description": "What went wrong, in words."},
+        "errors": {
+            "type": "array",
+            "description": "One entry per invalid field (empty when no field is to blame).",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+ERROR_RESPONSES = {
+    "401": "Authentication required.",
+    "404": "Not found, or not visible to you (the two are not told apart).",
+    "422": "Invalid input; nothing was changed.",
+}
+UNSAFE_ERROR_RESPONSES = {"403": "The CSRF check failed (session authentication)."}
+
+
+class CellClinicAPI(NinjaAPI):
+    """Documents the one error shape on every operation, once, instead of on each route."""
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+        ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        for operations in schema["paths"].values():
+            for method, operation in operations.items():
+                extra = dict(ERROR_RESPONSES)
+                if method in {"post", "put", "patch", "delete"}:
+                    extra.update(UNSAFE_ERROR_RESPONSES)
+                if not operation.get("security"):  # a public operation
+                    extra.pop("401")
+                for status, description in extra.items():
+                    operation["responses"].setdefault(status, {"description": description, **ref})
+        return schema
+
+
+api = CellClinicAPI(
     title="CellClinic API",
     version="1",
     description=(

@@ -32,3 +32,16 @@ def test_the_docs_page_loads_only_local_assets(client):
     html = response.content.decode()
     for url in re.findall(r'(?:src|href)="([^"]+)"', html):
         assert not url.startswith(("http://", "https://", "//")), url
+
+
+@pytest.mark.django_db
+def test_every_operation_documents_the_error_shape(client):
+    schema = client.get("/api/v1/openapi.json").json()
+    assert schema["components"]["schemas"]["Error"]["required"] == ["detail", "errors"]
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            expected = ("401", "404", "422") if operation.get("security") else ("404", "422")
+            for status in expected:
+                assert status in operation["responses"], f"{method.upper()} {path} does not document {status}"
+            if method in {"post", "patch", "delete"}:
+                assert "403" in operation["responses"]
