@@ -178,10 +178,16 @@ HAS_PORTAL_ACCOUNT = "this patient already has a portal account"
 USERNAME_MAX = 150
 
 
+# Latin letters that Unicode does not decompose into a base letter and an accent.
+_LATIN_LETTERS = str.maketrans(
+    {"ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "đ": "d", "ł": "l", "þ": "th", "ð": "d"}
+)
+
+
 def _username_part(name: str) -> str:
     """A name as plain lower-case letters and digits: accents dropped, spaces and punctuation removed."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
-    return re.sub(r"[^a-z0-9]+", "", ascii_name.lower())
+    folded = unicodedata.normalize("NFKD", name.lower().translate(_LATIN_LETTERS))
+    return re.sub(r"[^a-z0-9]+", "", folded.encode("ascii", "ignore").decode("ascii"))
 
 
 def portal_username_base(given_name: str, family_name: str) -> str:
