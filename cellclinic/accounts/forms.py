@@ -99,7 +99,7 @@ class StaffCreateForm(_NewPasswordMixin, forms.Form):
     email = forms.EmailField(label="Email", required=False, widget=forms.EmailInput({"autocomplete": "off"}))
     role = forms.ChoiceField(label="Role", choices=[("", "Choose a role…"), *ROLE_CHOICES])
     site = forms.ModelChoiceField(label="Site", queryset=Site.objects.none(), empty_label="Choose a site…")
-    password = _password_field("Initial password", "new-password", INITIAL_PASSWORD_HELP)
+    password = _password_field("Initial password", "new-password", PASSWORD_POLICY)
     password_again = _password_field("Initial password, again", "new-password")
 
     def __init__(self, *args, sites, **kwargs):

@@ -64,9 +64,14 @@ def user_create(
     email: str = "",
     kind: str = User.Kind.STAFF,
     actor=None,
+    site: Site | None = None,
+    patient_id: int | None = None,
     validate: bool = True,
 ) -> User:
-    """Create a user with an Argon2-hashed password; the password is checked against the policy."""
+    """Create a user with an Argon2-hashed password; the password is checked against the policy.
+
+    SITE (and PATIENT_ID for a portal account) place the audit event where the clinic's admins see it.
+    """
     if User.objects.filter(username__iexact=username).exists():
         raise InvalidInput.single("username", f"{username!r} is already taken")
     user = User(username=username, first_name=first_name, last_name=last_name, email=email, kind=kind)
@@ -88,6 +93,8 @@ def user_create(
         action="user.create",
         object_type="user",
         object_id=user.pk,
+        site=site,
+        patient_id=patient_id,
         after=snapshot(user, exclude=("password", "groups", "user_permissions", "last_login")),
     )
     return user
@@ -148,6 +155,7 @@ def staff_member_create(
         last_name=last_name.strip(),
         email=email.strip(),
         actor=actor,
+        site=site,
     )
     membership_grant(user=user, site=site, role=role, actor=actor)
     return user

@@ -183,6 +183,7 @@ def staff_detail(request, pk: int):
 @login_required
 @require_POST
 def staff_grant(request, pk: int):
+    """Another role for the member, at one of the admin's sites."""
     member = staff_get_for_admin(request.user, pk)
     held = {(m.site_id, m.role) for m in staff_memberships(request.user, member)}
     form = RoleGrantForm(request.POST, sites=managed_sites(request.user), held=held)
@@ -203,6 +204,7 @@ def staff_grant(request, pk: int):
 @login_required
 @require_POST
 def staff_revoke(request, pk: int, membership_pk: int):
+    """Take one role away; back to the list when none is left at the admin's sites."""
     member = staff_get_for_admin(request.user, pk)
     membership = membership_get_for_admin(request.user, member, membership_pk)
     try:
@@ -219,6 +221,7 @@ def staff_revoke(request, pk: int, membership_pk: int):
 
 
 def _change_status(request, pk: int, service, done: str):
+    """Deactivate or reactivate with a reason; refusals are shown on the member's page."""
     member = staff_get_for_admin(request.user, pk)
     form = ReasonForm(request.POST)
     if form.is_valid():

@@ -389,6 +389,7 @@ def demo_create(progress: Callable[[str], None] = lambda _msg: None) -> dict:
             last_name=spec.last,
             email=f"{spec.username}@example.org",
             kind=kind,
+            site=sites[spec.site or "NCL"],
         )
         if spec.role:
             membership_grant(user=user, site=sites[spec.site], role=spec.role)

@@ -230,6 +230,8 @@ def patient_portal_account_create(*, patient: Patient, username: str, password: 
         email=locked.email,
         kind=User.Kind.PATIENT,
         actor=actor,
+        site=locked.site,
+        patient_id=locked.pk,
     )
     patient_link_portal_user(patient=patient, user=user, actor=actor)
     return user

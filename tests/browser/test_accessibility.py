@@ -43,10 +43,17 @@ def test_practitioner_pages_are_accessible_on_a_tablet(page, dr_ada, patient_a):
         check_page(page, path)
 
 
-def test_clinic_admin_pages_are_accessible_on_a_tablet(page, admin_al, patient_a):
+def test_clinic_admin_pages_are_accessible_on_a_tablet(page, admin_al, nurse_bo, patient_a):
     page.set_viewport_size({"width": 768, "height": 1024})
     sign_in(page, "al", PASSWORD)
-    for path in ("/audit/", f"/audit/?patient={patient_a.mrn}"):
+    for path in (
+        "/audit/",
+        f"/audit/?patient={patient_a.mrn}",
+        "/staff/",
+        "/staff/new/",
+        f"/staff/{nurse_bo.pk}/",
+        "/account/",
+    ):
         check_page(page, path)
 
 
