@@ -9,6 +9,7 @@ from django.http import Http404
 from cellclinic.accounts.access import site_ids_with
 from cellclinic.accounts.models import User
 from cellclinic.accounts.roles import Permission
+from cellclinic.patients.identifiers import MRN_PATTERN
 from cellclinic.patients.models import Patient
 
 _DATE_FORMATS = (
@@ -48,6 +49,9 @@ def patient_search(user: User, query: str = "") -> QuerySet[Patient]:
     dob = parse_search_date(query)
     if dob is not None:
         return patients.filter(date_of_birth=dob)
+    if MRN_PATTERN.match(query.upper()):
+        # A whole MRN (typed or scanned) is one indexed lookup, not a scan of every name.
+        return patients.filter(mrn=query.upper())
     condition = Q(mrn__iexact=query) | Q(mrn__istartswith=query)
     terms = query.split(" ")
     name_condition = Q()
