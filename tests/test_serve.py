@@ -1,4 +1,4 @@
-"""`cellclinic serve` is the production path: gunicorn, collected static files with hashed names, WhiteNoise."""
+"""`cellclinic serve` is the production path: gunicorn, hashed static files, WhiteNoise."""
 
 import os
 import re
