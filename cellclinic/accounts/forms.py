@@ -182,3 +182,25 @@ class PortalAccountForm(_NewPasswordMixin, forms.Form):
             f"Leave it blank for {suggestion}, from the patient's name ({suggestion}2, {suggestion}3, … "
             "when that is taken), or type another."
         )
+
+
+class PasswordResetForm(_NewPasswordMixin, forms.Form):
+    """An admin's new initial password for a staff member, with the reason."""
+
+    password = forms.CharField(
+        label="New password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="Tell them yourself; they should change it under My account when they next sign in.",
+    )
+    password_again = forms.CharField(
+        label="New password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    reason = forms.CharField(
+        label="Reason",
+        max_length=500,
+        help_text="Required; kept in the audit trail.",
+        widget=forms.TextInput(),
+    )

@@ -2,6 +2,7 @@
 
 import secrets
 
+from axes.utils import reset as axes_reset
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -195,6 +196,9 @@ def membership_revoke(*, membership: Membership, actor: User | None, reason: str
     )
 
 
+OWN_PASSWORD_RESET = "change your own password under My account, with your current password"
+
+
 def _clean_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
@@ -261,6 +265,35 @@ def user_reactivate(*, user: User, actor: User | None, reason: str) -> User:
         reason=reason,
     )
     user.is_active = True
+    return locked
+
+
+@transaction.atomic
+def user_password_reset(*, user: User, actor: User | None, new_password: str, reason: str) -> User:
+    """An admin sets a new initial password, for someone who forgot theirs or was locked out.
+
+    It also lifts a sign-in lockout for the username. The password itself is never audited.
+    """
+    reason = _clean_reason(reason)
+    if actor is not None and actor.pk == user.pk:
+        raise InvalidInput.single("user", OWN_PASSWORD_RESET)
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    _check_manages_every_site(actor, locked)
+    try:
+        validate_password(new_password, locked)
+    except ValidationError as exc:
+        raise _password_errors(exc, "password") from exc
+    locked.set_password(new_password)
+    locked.save(update_fields=["password"])
+    lifted = axes_reset(username=locked.username)
+    audit_record(
+        actor=actor,
+        action="user.reset_password",
+        object_type="user",
+        object_id=locked.pk,
+        after={"sign_in_lockout_lifted": bool(lifted)},
+        reason=reason,
+    )
     return locked
 
 

@@ -18,4 +18,5 @@ urlpatterns = [
     path("staff/<int:pk>/roles/<int:membership_pk>/revoke/", views.staff_revoke, name="staff_revoke"),
     path("staff/<int:pk>/deactivate/", views.staff_deactivate, name="staff_deactivate"),
     path("staff/<int:pk>/reactivate/", views.staff_reactivate, name="staff_reactivate"),
+    path("staff/<int:pk>/password/", views.staff_password_reset, name="staff_password_reset"),
 ]

@@ -22,6 +22,7 @@ from cellclinic.accounts.forms import (
     STAFF_SEARCH_LABEL,
     ApiTokenCreateForm,
     PasswordChangeForm,
+    PasswordResetForm,
     ReasonForm,
     RoleGrantForm,
     SignInForm,
@@ -47,6 +48,7 @@ from cellclinic.accounts.services import (
     staff_member_create,
     user_change_password,
     user_deactivate,
+    user_password_reset,
     user_reactivate,
 )
 from cellclinic.catalogue.registry import get_catalogue
@@ -169,6 +171,7 @@ def _staff_detail_page(request, member: User, *, status: int = 200, **forms):
         "works_elsewhere": staff_works_elsewhere(request.user, member),
         "grant_form": forms.get("grant_form") or RoleGrantForm(sites=sites, held=held),
         "status_form": forms.get("status_form") or ReasonForm(),
+        "reset_form": forms.get("reset_form") or PasswordResetForm(prefix="reset"),
         "revoke_error": forms.get("revoke_error"),
     }
     return render(request, "accounts/staff_detail.html", context, status=status)
@@ -248,6 +251,30 @@ def staff_deactivate(request, pk: int):
 @require_POST
 def staff_reactivate(request, pk: int):
     return _change_status(request, pk, user_reactivate, "{name} can sign in again.")
+
+
+@login_required
+@require_POST
+def staff_password_reset(request, pk: int):
+    """A new initial password set by the admin; it also lifts a sign-in lockout."""
+    member = staff_get_for_admin(request.user, pk)
+    form = PasswordResetForm(request.POST, prefix="reset")
+    if form.is_valid():
+        try:
+            user_password_reset(
+                user=member,
+                actor=request.user,
+                new_password=form.cleaned_data["password"],
+                reason=form.cleaned_data["reason"],
+            )
+        except InvalidInput as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request, f"{member.display_name} has a new password and can sign in with it now."
+            )
+            return redirect("accounts:staff_detail", pk=member.pk)
+    return _staff_detail_page(request, member, status=422, reset_form=form)
 
 
 # The signed-in user's own account

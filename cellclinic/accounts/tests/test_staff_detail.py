@@ -26,7 +26,7 @@ def test_it_shows_the_account_and_its_roles_at_the_admins_sites(client, admin_al
     assert f'action="/staff/{shared_nurse.pk}/roles/"' in body
 
 
-def test_it_offers_revoke_grant_and_deactivate_forms_with_csrf(client, admin_al, dr_ada):
+def test_it_offers_revoke_grant_deactivate_and_password_forms_with_csrf(client, admin_al, dr_ada):
     client.force_login(admin_al)
     response = client.get(_url(dr_ada))
     body = response.content.decode()
@@ -35,7 +35,10 @@ def test_it_offers_revoke_grant_and_deactivate_forms_with_csrf(client, admin_al,
     assert f'action="/staff/{dr_ada.pk}/deactivate/"' in body
     assert '<label for="id_reason">Reason' in body
     assert '<label for="id_site">Site' in body and '<label for="id_role">Role' in body
-    assert body.count('name="csrfmiddlewaretoken"') == 4  # revoke, grant, deactivate, sign out
+    assert f'action="/staff/{dr_ada.pk}/password/"' in body
+    assert '<label for="id_reset-password">New password' in body
+    # revoke, grant, deactivate, new password, sign out
+    assert body.count('name="csrfmiddlewaretoken"') == 5
 
 
 def test_an_inactive_member_is_offered_reactivation(client, admin_al, dr_ada):
