@@ -6,7 +6,6 @@ from django.contrib.auth.forms import AuthenticationForm
 from cellclinic.accounts.models import Site
 from cellclinic.accounts.roles import ROLE_LABELS
 from cellclinic.accounts.selectors import STATUS_ACTIVE, STATUS_INACTIVE
-from cellclinic.core.errors import InvalidInput
 
 PASSWORDS_DIFFER = "The two passwords differ."
 PASSWORD_POLICY = "Long enough, not a common password, and not like the name, username or email."
@@ -25,14 +24,6 @@ class SignInForm(AuthenticationForm):
         super().__init__(*args, **kwargs)
         self.fields["username"].widget.attrs.update({"autocomplete": "username", "autofocus": True})
         self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
-
-
-def add_service_errors(form: forms.Form, error: InvalidInput) -> None:
-    """Put a service's per-field errors next to the matching inputs; the rest at the top of the form."""
-    for item in error.errors:
-        form.add_error(item.field if item.field in form.fields else None, item.message)
-    if not error.errors:
-        form.add_error(None, error.detail)
 
 
 def _password_field(label: str, autocomplete: str, help_text: str = "") -> forms.CharField:

@@ -28,7 +28,6 @@ from cellclinic.accounts.forms import (
     SignInForm,
     StaffCreateForm,
     StaffFilterForm,
-    add_service_errors,
 )
 from cellclinic.accounts.models import Site, User
 from cellclinic.accounts.roles import ROLE_LABELS, Permission, Role
@@ -53,6 +52,7 @@ from cellclinic.accounts.services import (
 )
 from cellclinic.catalogue.registry import get_catalogue
 from cellclinic.core.errors import InvalidInput
+from cellclinic.core.forms import add_service_errors
 from cellclinic.core.htmx import render_page_or_partial
 from cellclinic.core.pagination import paginate
 from cellclinic.patients.selectors import patients_visible_to

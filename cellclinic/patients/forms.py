@@ -4,20 +4,11 @@ from django import forms
 from django.utils import timezone
 
 from cellclinic.accounts.models import Site
-from cellclinic.core.errors import InvalidInput
 from cellclinic.patients.models import Patient
 from cellclinic.patients.screening import ALLERGY_ITEMS, HISTORY_ITEMS, ScreeningItem
 from cellclinic.patients.services import EDITABLE_FIELDS
 
 SEARCH_LABEL = "Search patients by name, MRN or date of birth"
-
-
-def add_service_errors(form: forms.Form, error: InvalidInput) -> None:
-    """Put a service's per-field errors next to the matching inputs; the rest at the top of the form."""
-    for item in error.errors:
-        form.add_error(item.field if item.field in form.fields else None, item.message)
-    if not error.errors:
-        form.add_error(None, error.detail)
 
 
 class PatientForm(forms.ModelForm):
@@ -70,6 +61,7 @@ class PatientForm(forms.ModelForm):
                 empty_label="Choose the clinic…",
             )
         if with_reason:
+            self.fields["version"] = forms.CharField(widget=forms.HiddenInput, required=False)
             self.fields["reason"] = forms.CharField(
                 label="Reason for change",
                 required=False,

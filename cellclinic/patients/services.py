@@ -41,6 +41,10 @@ EDITABLE_FIELDS = (
 )
 AUDITED_EXCLUDE = ("portal_user",)
 NOT_A_CLINIC = "patients are registered at a clinic, not at a lab"
+CHANGED_MEANWHILE = (
+    "Someone else changed this record after you opened it, so nothing was saved. "
+    "Open it again to see their change, then make yours."
+)
 DOB_IN_FUTURE = "cannot be in the future"
 DOB_TOO_OLD = "is more than 130 years ago"
 
@@ -120,9 +124,25 @@ def patient_create(*, site: Site, actor: User, data: dict[str, Any]) -> Patient:
     return patient
 
 
+def patient_version(patient: Patient) -> str:
+    """What an edit form carries to tell whether the record changed while it was open."""
+    return patient.updated_at.isoformat()
+
+
 @transaction.atomic
-def patient_update(*, patient: Patient, actor: User, data: dict[str, Any], reason: str = "") -> Patient:
-    """Change the given fields only; the previous values stay in the audit trail."""
+def patient_update(
+    *,
+    patient: Patient,
+    actor: User,
+    data: dict[str, Any],
+    reason: str = "",
+    expected_version: str | None = None,
+) -> Patient:
+    """Change the given fields only; the previous values stay in the audit trail.
+
+    With EXPECTED_VERSION (from an edit form), a record changed by someone else since the form was
+    opened is refused rather than overwritten with the values the form showed.
+    """
     unknown = set(data) - set(EDITABLE_FIELDS)
     if unknown:
         raise InvalidInput(
@@ -130,6 +150,8 @@ def patient_update(*, patient: Patient, actor: User, data: dict[str, Any], reaso
             errors=[FieldError(name, "is not a patient field") for name in sorted(unknown)],
         )
     locked = Patient.objects.select_for_update().get(pk=patient.pk)
+    if expected_version is not None and patient_version(locked) != expected_version:
+        raise InvalidInput(detail=CHANGED_MEANWHILE, errors=[FieldError("version", CHANGED_MEANWHILE)])
     before = snapshot(locked, exclude=AUDITED_EXCLUDE)
     for name, value in data.items():
         setattr(locked, name, value)

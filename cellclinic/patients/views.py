@@ -15,9 +15,10 @@ from cellclinic.accounts.roles import Permission
 from cellclinic.audit.models import AuditEvent, Signature
 from cellclinic.audit.services import record_hash
 from cellclinic.core.errors import InvalidInput
+from cellclinic.core.forms import add_service_errors
 from cellclinic.core.htmx import render_page_or_partial
 from cellclinic.core.pagination import paginate
-from cellclinic.patients.forms import SEARCH_LABEL, PatientForm, SignReviewForm, add_service_errors
+from cellclinic.patients.forms import SEARCH_LABEL, PatientForm, SignReviewForm
 from cellclinic.patients.models import Patient
 from cellclinic.patients.screening import ALLERGY_ITEMS, HISTORY_ITEMS
 from cellclinic.patients.selectors import patient_get_for_user, patient_search
@@ -29,6 +30,7 @@ from cellclinic.patients.services import (
     patient_portal_account_create,
     patient_review_record,
     patient_update,
+    patient_version,
     portal_username_base,
 )
 
@@ -102,7 +104,7 @@ def patient_edit(request, pk: int):
     """Correct a patient's record; only the changed fields are written, with an optional reason."""
     patient = _staff_patient(request, pk, write=True)
     # The form gets its own initial values, so a rejected post does not alter the page's header.
-    initial = model_to_dict(patient, fields=EDITABLE_FIELDS)
+    initial = {**model_to_dict(patient, fields=EDITABLE_FIELDS), "version": patient_version(patient)}
     form = PatientForm(request.POST or None, initial=initial, with_reason=True)
     status = 200
     if request.method == "POST":
@@ -113,6 +115,7 @@ def patient_edit(request, pk: int):
                     actor=request.user,
                     data=form.service_data(),
                     reason=form.cleaned_data["reason"],
+                    expected_version=form.cleaned_data["version"] or None,
                 )
             except InvalidInput as error:
                 add_service_errors(form, error)

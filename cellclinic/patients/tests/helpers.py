@@ -5,7 +5,7 @@ from datetime import date
 
 from cellclinic.audit.models import AuditEvent, Signature
 from cellclinic.patients.models import Patient
-from cellclinic.patients.services import patient_create
+from cellclinic.patients.services import patient_create, patient_version
 
 
 def form_data(**overrides) -> dict:
@@ -54,6 +54,7 @@ def chart_form_data(patient: Patient, **overrides) -> dict:
         "allergy_notes": patient.allergy_notes,
         "history_notes": patient.history_notes,
         "reason": "",
+        "version": patient_version(patient),
     }
     data.update(overrides)
     return data

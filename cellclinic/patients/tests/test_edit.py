@@ -119,3 +119,30 @@ def test_it_sends_anonymous_visitors_to_sign_in(client, patient_a):
     assert response.status_code == 302
     assert response["Location"].startswith("/sign-in/")
     assert row_counts() == before
+
+
+def test_a_change_made_meanwhile_by_someone_else_is_not_overwritten(client, dr_ada, nurse_bo, patient_a):
+    from cellclinic.patients.services import CHANGED_MEANWHILE, patient_update
+
+    client.force_login(dr_ada)
+    opened = client.get(_url(patient_a)).context["form"]["version"].value()
+    data = chart_form_data(patient_a, email="ada.saw.this@example.org", version=opened)
+    patient_update(patient=patient_a, actor=nurse_bo, data={"phone": "0113 496 0999"}, reason="Phoned in")
+    counts = row_counts()
+
+    response = client.post(_url(patient_a), data)
+
+    assert response.status_code == 422
+    assert CHANGED_MEANWHILE in response.content.decode()
+    patient_a.refresh_from_db()
+    assert patient_a.phone == "0113 496 0999"
+    assert patient_a.email == ""
+    assert row_counts() == counts
+
+
+def test_the_form_carries_the_version_it_was_opened_at(client, dr_ada, patient_a):
+    from cellclinic.patients.services import patient_version
+
+    client.force_login(dr_ada)
+    body = client.get(_url(patient_a)).content.decode()
+    assert f'type="hidden" name="version" value="{patient_version(patient_a)}"' in body
