@@ -37,10 +37,10 @@ def pytest_configure(config):
 
 @pytest.fixture(scope="session", autouse=True)
 def _no_stray_connections_at_the_end(django_db_setup, django_db_blocker):
-    """Close connections other threads or greenlets left open, so the test database can be dropped.
+    """Close connections left open outside the main test context, so the test database can be dropped.
 
-    Playwright's sync API switches greenlets, and Django keeps one connection per context: the
-    one opened in the other context is not closed by Django's own teardown.
+    After the browser tests (live server threads, Playwright's event loop beside the test code) one
+    such connection can outlive Django's own teardown, which then fails to drop the database.
     """
     yield
     from django.db import connection
