@@ -12,8 +12,15 @@ from datetime import date
 import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import Argon2PasswordHasher
+from hypothesis import settings as hypothesis_settings
 
 PASSWORD = "correct horse battery staple"
+
+# Property tests judge behaviour, never time: no per-example deadline on a busy machine, and in CI
+# the same examples every run, so a landing never depends on a lucky draw.
+hypothesis_settings.register_profile("default", deadline=None)
+hypothesis_settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
+hypothesis_settings.load_profile("ci" if os.environ.get("CI") == "true" else "default")
 
 
 class FastArgon2Hasher(Argon2PasswordHasher):
