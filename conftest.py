@@ -33,6 +33,8 @@ class FastArgon2Hasher(Argon2PasswordHasher):
 
 def pytest_configure(config):
     settings.PASSWORD_HASHERS = ["conftest.FastArgon2Hasher"]
+    # Every API answer given during the tests is checked against the OpenAPI document.
+    settings.MIDDLEWARE = ["tests.openapi_oracle.OpenApiOracleMiddleware", *settings.MIDDLEWARE]
     # The manifest storage needs collectstatic; tests serve static files from the finders instead.
     settings.STORAGES = {
         **settings.STORAGES,

@@ -1,6 +1,6 @@
 """The JSON API: one NinjaAPI at /api/v1/, one router per app, one error shape for every failure."""
 
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
@@ -46,8 +46,13 @@ class CellClinicAPI(NinjaAPI):
                     extra.update(UNSAFE_ERROR_RESPONSES)
                 if not operation.get("security"):  # a public operation
                     extra.pop("401")
+                if "requestBody" in operation:
+                    extra["400"] = "The body is not valid JSON."
+                # Ninja keys its own responses by number; JSON object keys are strings either way.
+                responses = {str(status): value for status, value in operation["responses"].items()}
                 for status, description in extra.items():
-                    operation["responses"].setdefault(status, {"description": description, **ref})
+                    responses.setdefault(status, {"description": description, **ref})
+                operation["responses"] = responses
         return schema
 
 
@@ -122,6 +127,11 @@ def on_missing(request, exc):
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
     return api.create_response(request, error_body(str(exc)), status=exc.status_code)
+
+
+def api_not_found(request, *args, **kwargs):
+    """Any other path under /api/ answers in the API's own error shape, not with an HTML page."""
+    return JsonResponse(error_body("Not found."), status=404)
 
 
 def _add_routers() -> None:

@@ -1,6 +1,6 @@
-from django.urls import include, path
+from django.urls import include, path, re_path
 
-from cellclinic.api import api
+from cellclinic.api import api, api_not_found
 
 urlpatterns = [
     path("", include("cellclinic.accounts.urls")),
@@ -8,6 +8,7 @@ urlpatterns = [
     path("catalogue/", include("cellclinic.catalogue.urls")),
     path("audit/", include("cellclinic.audit.urls")),
     path("api/v1/", api.urls),
+    re_path(r"^api/", api_not_found),
 ]
 
 handler404 = "cellclinic.core.views.not_found"

@@ -10,7 +10,7 @@ import pytest
 from django.urls import URLResolver, get_resolver
 
 PUBLIC_PAGES = {"sign-in/"}
-NOT_PAGES = ("api/",)
+NOT_PAGES = ("api/", "^api/")
 SAMPLE_THERAPY = "autologous_skin_cell_suspension"
 
 

@@ -45,3 +45,11 @@ def test_every_operation_documents_the_error_shape(client):
                 assert status in operation["responses"], f"{method.upper()} {path} does not document {status}"
             if method in {"post", "patch", "delete"}:
                 assert "403" in operation["responses"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/v1/nothing-here", "/api/v2/patients", "/api/v1/patients/abc"])
+def test_unknown_api_paths_answer_in_the_error_shape(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found.", "errors": []}
