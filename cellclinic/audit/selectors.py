@@ -13,7 +13,7 @@ from cellclinic.accounts.access import require_permission, site_ids_with
 from cellclinic.accounts.models import Membership, User
 from cellclinic.accounts.roles import Permission
 from cellclinic.audit.chain import HASHED_FIELDS, ChainReport, canonical_json, format_time, verify_chain
-from cellclinic.audit.models import AuditEvent
+from cellclinic.audit.models import AuditEvent, Signature
 from cellclinic.core.errors import FieldError, InvalidInput
 from cellclinic.patients.models import Patient
 
@@ -155,6 +155,20 @@ def audit_event_list(user: User, filters: AuditFilters) -> QuerySet:
         events.annotate(patient_mrn=Subquery(readable_patients.values("mrn")[:1]))
         .order_by("-id")
         .values(*ROW_FIELDS)
+    )
+
+
+def signatures_of(object_type: str, object_id: Any, *, limit: int) -> list[Signature]:
+    """The newest signatures on one record, at most LIMIT (the caller has checked access to it)."""
+    return list(Signature.objects.filter(object_type=object_type, object_id=str(object_id))[:limit])
+
+
+def patient_recent_events(patient_id: int, *, limit: int) -> list[AuditEvent]:
+    """The newest audit events about one patient, at most LIMIT (the caller has checked access)."""
+    return list(
+        AuditEvent.objects.filter(patient_id=patient_id)
+        .only("id", "occurred_at", "actor_name", "action", "after", "reason")
+        .order_by("-id")[:limit]
     )
 
 

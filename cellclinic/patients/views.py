@@ -12,7 +12,7 @@ from cellclinic.accounts.access import has_permission, require_permission
 from cellclinic.accounts.forms import PortalAccountForm
 from cellclinic.accounts.models import Site
 from cellclinic.accounts.roles import Permission
-from cellclinic.audit.models import AuditEvent, Signature
+from cellclinic.audit.selectors import patient_recent_events, signatures_of
 from cellclinic.audit.services import record_hash
 from cellclinic.core.errors import InvalidInput
 from cellclinic.core.forms import add_service_errors
@@ -139,14 +139,9 @@ def _portal_form(patient: Patient, data=None) -> PortalAccountForm:
 def _chart_context(
     request, patient: Patient, sign_form: SignReviewForm | None, portal_form: PortalAccountForm | None = None
 ) -> dict:
-    signatures = list(
-        Signature.objects.filter(object_type="patient", object_id=str(patient.pk))[: RECENT_SIGNATURES + 1]
-    )
-    events = list(
-        AuditEvent.objects.filter(patient_id=patient.pk)
-        .only("id", "occurred_at", "actor_name", "action", "after", "reason")
-        .order_by("-id")[: RECENT_EVENTS + 1]
-    )
+    # One more than shown, to know whether to say there are more.
+    signatures = signatures_of("patient", patient.pk, limit=RECENT_SIGNATURES + 1)
+    events = patient_recent_events(patient.pk, limit=RECENT_EVENTS + 1)
     current_hash = record_hash(patient_review_record(patient))
     can_sign = has_permission(request.user, Permission.PATIENT_SIGN, patient.site_id)
     can_edit = has_permission(request.user, Permission.PATIENT_EDIT, patient.site_id)
