@@ -217,55 +217,45 @@ def _check_manages_every_site(actor: User | None, user: User) -> None:
         raise InvalidInput.single("user", WORKS_ELSEWHERE)
 
 
+def _user_set_active(*, user: User, actor: User | None, reason: str, active: bool) -> User:
+    """Lock the account, check it may change, flip it and record why; the callers add their own rules."""
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    if locked.is_active == active:
+        raise InvalidInput.single("user", ALREADY_ACTIVE if active else ALREADY_INACTIVE)
+    _check_manages_every_site(actor, locked)
+    after: dict = {"is_active": active}
+    if not active:
+        tokens = ApiToken.objects.filter(user=locked, revoked_at__isnull=True)
+        after["api_tokens_revoked"] = sorted(tokens.values_list("prefix", flat=True))
+        tokens.update(revoked_at=timezone.now())
+    locked.is_active = active
+    locked.save(update_fields=["is_active"])
+    audit_record(
+        actor=actor,
+        action="user.reactivate" if active else "user.deactivate",
+        object_type="user",
+        object_id=locked.pk,
+        before={"is_active": not active},
+        after=after,
+        reason=reason,
+    )
+    user.is_active = active
+    return locked
+
+
 @transaction.atomic
 def user_deactivate(*, user: User, actor: User | None, reason: str) -> User:
     """Stop an account from signing in, and revoke its API tokens; its roles are kept for the record."""
     reason = _clean_reason(reason)
     if actor is not None and actor.pk == user.pk:
         raise InvalidInput.single("user", OWN_ACCOUNT)
-    locked = User.objects.select_for_update().get(pk=user.pk)
-    if not locked.is_active:
-        raise InvalidInput.single("user", ALREADY_INACTIVE)
-    _check_manages_every_site(actor, locked)
-    tokens = ApiToken.objects.filter(user=locked, revoked_at__isnull=True)
-    revoked = sorted(tokens.values_list("prefix", flat=True))
-    tokens.update(revoked_at=timezone.now())
-    locked.is_active = False
-    locked.save(update_fields=["is_active"])
-    audit_record(
-        actor=actor,
-        action="user.deactivate",
-        object_type="user",
-        object_id=locked.pk,
-        before={"is_active": True},
-        after={"is_active": False, "api_tokens_revoked": revoked},
-        reason=reason,
-    )
-    user.is_active = False
-    return locked
+    return _user_set_active(user=user, actor=actor, reason=reason, active=False)
 
 
 @transaction.atomic
 def user_reactivate(*, user: User, actor: User | None, reason: str) -> User:
     """Let a deactivated account sign in again; its revoked API tokens stay revoked."""
-    reason = _clean_reason(reason)
-    locked = User.objects.select_for_update().get(pk=user.pk)
-    if locked.is_active:
-        raise InvalidInput.single("user", ALREADY_ACTIVE)
-    _check_manages_every_site(actor, locked)
-    locked.is_active = True
-    locked.save(update_fields=["is_active"])
-    audit_record(
-        actor=actor,
-        action="user.reactivate",
-        object_type="user",
-        object_id=locked.pk,
-        before={"is_active": False},
-        after={"is_active": True},
-        reason=reason,
-    )
-    user.is_active = True
-    return locked
+    return _user_set_active(user=user, actor=actor, reason=_clean_reason(reason), active=True)
 
 
 @transaction.atomic
