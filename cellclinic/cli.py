@@ -9,6 +9,7 @@ ALIASES = {"verify-audit": "verify_audit"}
 
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cellclinic.settings")
+    from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
     args = list(sys.argv if argv is None else argv)
@@ -17,7 +18,12 @@ def main(argv: list[str] | None = None) -> int:
     for index in (1, 2) if len(args) > 2 and args[1] == "help" else (1,):
         if index < len(args):
             args[index] = ALIASES.get(args[index], args[index])
-    execute_from_command_line(args)
+    try:
+        execute_from_command_line(args)
+    except ImproperlyConfigured as exc:
+        # A configuration problem (a setting, a malformed therapy file) is said plainly, not as a traceback.
+        print(f"cellclinic: cannot start: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -1,6 +1,7 @@
 """The `cellclinic` console script and the demo and serve commands."""
 
 import io
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -69,3 +70,20 @@ def test_serve_rejects_an_impossible_port():
         call_command("serve", "--port", "70000", stderr=err)
     assert exc.value.code == 2
     assert "--port" in err.getvalue()
+
+
+def test_a_malformed_therapy_file_stops_the_command_with_a_plain_message(tmp_path):
+    bad = tmp_path / "my_therapy.toml"
+    bad.write_text('code = "my_therapy"\nname = 3\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "cellclinic.cli", "check"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+        env={**os.environ, "CELLCLINIC_CATALOGUE_DIRS": str(tmp_path)},
+    )
+    assert result.returncode == 1
+    assert result.stderr.startswith("cellclinic: cannot start: Therapy catalogue:")
+    assert f"{bad}: name:" in result.stderr
+    assert "Traceback" not in result.stderr
