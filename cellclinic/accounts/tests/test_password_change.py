@@ -101,3 +101,17 @@ def test_it_sends_anonymous_visitors_to_sign_in(client, dr_ada):
 def test_it_needs_a_post(client, dr_ada):
     client.force_login(dr_ada)
     assert client.get(URL).status_code == 405
+
+
+def test_repeated_wrong_current_passwords_pause_password_entry(client, dr_ada, settings):
+    from cellclinic.accounts.throttle import PAUSED
+
+    client.force_login(dr_ada)
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(URL, _form(old_password="a guess"))
+    response = client.post(URL, _form())
+    assert response.status_code == 429
+    assert PAUSED in response.content.decode()
+    dr_ada.refresh_from_db()
+    assert dr_ada.check_password(PASSWORD)
+    assert Client().post("/sign-in/", {"username": "ada", "password": PASSWORD}).status_code == 429

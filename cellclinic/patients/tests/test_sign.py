@@ -115,3 +115,31 @@ def test_it_sends_anonymous_visitors_to_sign_in(client, patient_a):
 def test_it_only_accepts_post(client, dr_ada, patient_a):
     client.force_login(dr_ada)
     assert client.get(_url(patient_a)).status_code == 405
+
+
+def test_repeated_wrong_passwords_pause_signing_and_sign_in(client, dr_ada, patient_a, settings):
+    from django.test import Client
+
+    from cellclinic.accounts.throttle import PAUSED
+
+    client.force_login(dr_ada)
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(_url(patient_a), {"password": "a guess"})
+    before = row_counts()
+
+    response = client.post(_url(patient_a), {"password": PASSWORD})
+
+    assert response.status_code == 429
+    assert PAUSED in response.content.decode()
+    assert row_counts() == before
+    assert not Signature.objects.exists()
+    assert Client().post("/sign-in/", {"username": "ada", "password": PASSWORD}).status_code == 429
+
+
+def test_a_few_wrong_passwords_do_not_stop_a_right_one(client, dr_ada, patient_a, settings):
+    client.force_login(dr_ada)
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        client.post(_url(patient_a), {"password": "a guess"})
+    response = client.post(_url(patient_a), {"password": PASSWORD})
+    assert response.status_code == 302
+    assert Signature.objects.count() == 1
