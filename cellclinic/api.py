@@ -4,7 +4,7 @@ from django.http import Http404, JsonResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
-from cellclinic.accounts.auth import BearerAuth, SessionAuth
+from cellclinic.accounts.auth import api_auth
 from cellclinic.core.errors import Forbidden, InvalidInput, NotFound
 
 ERROR_SCHEMA = {
@@ -65,7 +65,7 @@ api = CellClinicAPI(
         'Every error answers `{"detail": ..., "errors": [{"field": ..., "message": ...}]}`.'
     ),
     urls_namespace="api",
-    auth=[BearerAuth(), SessionAuth()],
+    auth=api_auth(),
 )
 
 

@@ -13,8 +13,7 @@ from cellclinic.accounts.access import (
     managed_site_get,
     user_roles,
 )
-from cellclinic.accounts.auth import BearerAuth as ApiBearerAuth
-from cellclinic.accounts.auth import SessionAuth as ApiSessionAuth
+from cellclinic.accounts.auth import api_auth
 from cellclinic.accounts.models import ApiToken, Site, User
 from cellclinic.accounts.roles import Permission, Role
 from cellclinic.accounts.selectors import STATUS_ACTIVE, STATUS_INACTIVE, api_tokens_of, staff_list
@@ -26,42 +25,20 @@ MAX_LIMIT = 200
 RoleName = Literal[tuple(r.value for r in Role)]  # type: ignore[valid-type]
 
 
-def _staff_managers_only(user):
-    """Anyone who may not manage staff gets the answer a missing resource gets, before any parsing."""
-    if user and not has_permission(user, Permission.STAFF_MANAGE):
+def _staff_managers_only(user) -> None:
+    """Anyone who may not manage staff gets the answer a missing resource gets."""
+    if not has_permission(user, Permission.STAFF_MANAGE):
         raise Http404("Not found")
-    return user
 
 
-def _staff_only(user):
+def _staff_only(user) -> None:
     """Portal accounts have no API tokens of their own to manage."""
-    if user and user.is_patient:
+    if user.is_patient:
         raise Http404("Not found")
-    return user
 
 
-class StaffManagerBearer(ApiBearerAuth):
-    def authenticate(self, request, token):
-        return _staff_managers_only(super().authenticate(request, token))
-
-
-class StaffManagerSession(ApiSessionAuth):
-    def authenticate(self, request, key):
-        return _staff_managers_only(super().authenticate(request, key))
-
-
-class StaffBearer(ApiBearerAuth):
-    def authenticate(self, request, token):
-        return _staff_only(super().authenticate(request, token))
-
-
-class StaffSession(ApiSessionAuth):
-    def authenticate(self, request, key):
-        return _staff_only(super().authenticate(request, key))
-
-
-STAFF_MANAGERS = [StaffManagerBearer(), StaffManagerSession()]
-STAFF = [StaffBearer(), StaffSession()]
+STAFF_MANAGERS = api_auth(_staff_managers_only)
+STAFF = api_auth(_staff_only)
 
 
 class RoleOut(Schema):

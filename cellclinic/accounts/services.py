@@ -15,6 +15,7 @@ from cellclinic.audit.services import audit_record, snapshot
 from cellclinic.core.errors import FieldError, InvalidInput
 
 TOKEN_PREFIX = "cc_"
+UNKNOWN_ROLE = f"must be one of {', '.join(r.value for r in Role)}"
 TOKEN_NAME_MAX = 80
 
 NAME_REQUIRED = "is required: signatures and the audit trail print the name"
@@ -55,6 +56,13 @@ def site_create(*, code: str, name: str, kind: str, lab: Site | None = None, act
     return site
 
 
+def _password_errors(exc: ValidationError, field_name: str) -> InvalidInput:
+    return InvalidInput(
+        detail="The password is not acceptable.",
+        errors=[FieldError(field_name, message) for message in exc.messages],
+    )
+
+
 @transaction.atomic
 def user_create(
     *,
@@ -67,7 +75,6 @@ def user_create(
     actor=None,
     site: Site | None = None,
     patient_id: int | None = None,
-    validate: bool = True,
 ) -> User:
     """Create a user with an Argon2-hashed password; the password is checked against the policy.
 
@@ -78,15 +85,12 @@ def user_create(
     user = User(username=username, first_name=first_name, last_name=last_name, email=email, kind=kind)
     try:
         user.full_clean(exclude=["password"])
-        if validate:
-            validate_password(password, user)
     except ValidationError as exc:
-        if hasattr(exc, "error_dict"):
-            raise InvalidInput.from_django(exc, "The user is not valid.") from exc
-        raise InvalidInput(
-            detail="The password is not acceptable.",
-            errors=[InvalidInput.single("password", m).errors[0] for m in exc.messages],
-        ) from exc
+        raise InvalidInput.from_django(exc, "The user is not valid.") from exc
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise _password_errors(exc, "password") from exc
     user.set_password(password)
     user.save()
     audit_record(
@@ -104,7 +108,7 @@ def user_create(
 @transaction.atomic
 def membership_grant(*, user: User, site: Site, role: str, actor=None) -> Membership:
     if role not in {r.value for r in Role}:
-        raise InvalidInput.single("role", f"must be one of {', '.join(r.value for r in Role)}")
+        raise InvalidInput.single("role", UNKNOWN_ROLE)
     if user.is_patient:
         raise InvalidInput.single("user", "a patient portal account cannot hold a staff role")
     membership, created = Membership.objects.get_or_create(user=user, site=site, role=role)
@@ -118,13 +122,6 @@ def membership_grant(*, user: User, site: Site, role: str, actor=None) -> Member
             after={"site": site.code, "role": role},
         )
     return membership
-
-
-def _password_errors(exc: ValidationError, field_name: str) -> InvalidInput:
-    return InvalidInput(
-        detail="The password is not acceptable.",
-        errors=[FieldError(field_name, message) for message in exc.messages],
-    )
 
 
 @transaction.atomic
@@ -146,7 +143,7 @@ def staff_member_create(
         if not value.strip()
     ]
     if role not in {r.value for r in Role}:
-        errors.append(FieldError("role", f"must be one of {', '.join(r.value for r in Role)}"))
+        errors.append(FieldError("role", UNKNOWN_ROLE))
     if errors:
         raise InvalidInput(detail="The staff member is not valid; nothing was saved.", errors=errors)
     user = user_create(

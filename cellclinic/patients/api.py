@@ -9,8 +9,7 @@ from pydantic import ConfigDict, field_validator
 from pydantic_core import PydanticCustomError
 
 from cellclinic.accounts.access import has_permission, require_permission
-from cellclinic.accounts.auth import BearerAuth as ApiBearerAuth
-from cellclinic.accounts.auth import SessionAuth as ApiSessionAuth
+from cellclinic.accounts.auth import api_auth
 from cellclinic.accounts.models import Site
 from cellclinic.accounts.roles import Permission
 from cellclinic.core.errors import InvalidInput
@@ -29,28 +28,13 @@ HISTORY_HELP = f"Codes from the screening checklist: {', '.join(HISTORY_CODES)}.
 ALLERGY_HELP = f"Allergy codes: {', '.join(ALLERGY_CODES)}."
 
 
-def _with_registry_access(user):
-    """Users who may see no patient at all get the answer a missing record gets, before any parsing."""
-    if user and not (user.is_patient or has_permission(user, Permission.PATIENT_VIEW)):
+def _with_registry_access(user) -> None:
+    """Users who may see no patient at all get the answer a missing record gets."""
+    if not (user.is_patient or has_permission(user, Permission.PATIENT_VIEW)):
         raise Http404("Not found")
-    return user
 
 
-class BearerAuth(ApiBearerAuth):
-    """The API's bearer token, then the registry's own door."""
-
-    def authenticate(self, request, token):
-        return _with_registry_access(super().authenticate(request, token))
-
-
-class SessionAuth(ApiSessionAuth):
-    """The browser session, then the registry's own door."""
-
-    def authenticate(self, request, key):
-        return _with_registry_access(super().authenticate(request, key))
-
-
-router = Router(tags=["patients"], auth=[BearerAuth(), SessionAuth()])
+router = Router(tags=["patients"], auth=api_auth(_with_registry_access))
 
 
 class PatientOut(Schema):
