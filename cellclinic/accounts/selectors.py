@@ -1,10 +1,11 @@
 """Reads for staff management and the signed-in user's own account, always scoped to the reader."""
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from cellclinic.accounts.access import require_permission
 from cellclinic.accounts.models import ApiToken, Membership, Site, User
 from cellclinic.accounts.roles import Permission
+from cellclinic.core.search import words_match
 
 STATUS_ACTIVE = "active"
 STATUS_INACTIVE = "inactive"
@@ -30,11 +31,7 @@ def staff_list(admin: User, *, query: str = "", status: str = "") -> QuerySet[Us
     staff = User.objects.filter(
         kind=User.Kind.STAFF, pk__in=Membership.objects.filter(site_id__in=sites).values("user_id")
     )
-    for term in " ".join(query.split()).split(" "):
-        if term:
-            staff = staff.filter(
-                Q(username__icontains=term) | Q(first_name__icontains=term) | Q(last_name__icontains=term)
-            )
+    staff = staff.filter(words_match(query, "username", "first_name", "last_name"))
     if status == STATUS_ACTIVE:
         staff = staff.filter(is_active=True)
     elif status == STATUS_INACTIVE:

@@ -9,6 +9,7 @@ from django.http import Http404
 from cellclinic.accounts.access import site_ids_with
 from cellclinic.accounts.models import User
 from cellclinic.accounts.roles import Permission
+from cellclinic.core.search import words_match
 from cellclinic.patients.identifiers import MRN_PATTERN
 from cellclinic.patients.models import Patient
 
@@ -52,12 +53,8 @@ def patient_search(user: User, query: str = "") -> QuerySet[Patient]:
     if MRN_PATTERN.match(query.upper()):
         # A whole MRN (typed or scanned) is one indexed lookup, not a scan of every name.
         return patients.filter(mrn=query.upper())
-    condition = Q(mrn__iexact=query) | Q(mrn__istartswith=query)
-    terms = query.split(" ")
-    name_condition = Q()
-    for term in terms:
-        name_condition &= Q(given_name__icontains=term) | Q(family_name__icontains=term)
-    return patients.filter(condition | name_condition)
+    by_mrn = Q(mrn__istartswith=query)
+    return patients.filter(by_mrn | words_match(query, "given_name", "family_name"))
 
 
 def patient_get_for_user(user: User, patient_id: int, *, write: bool = False) -> Patient:
