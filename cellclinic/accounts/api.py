@@ -11,6 +11,7 @@ from cellclinic.accounts.access import (
     api_token_get_for_owner,
     has_permission,
     managed_site_get,
+    require_staff,
     user_roles,
 )
 from cellclinic.accounts.auth import api_auth
@@ -31,14 +32,8 @@ def _staff_managers_only(user) -> None:
         raise Http404("Not found")
 
 
-def _staff_only(user) -> None:
-    """Portal accounts have no API tokens of their own to manage."""
-    if user.is_patient:
-        raise Http404("Not found")
-
-
 STAFF_MANAGERS = api_auth(_staff_managers_only)
-STAFF = api_auth(_staff_only)
+STAFF = api_auth(require_staff)
 
 
 class RoleOut(Schema):

@@ -8,7 +8,7 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, field_validator
 from pydantic_core import PydanticCustomError
 
-from cellclinic.accounts.access import has_permission, require_permission
+from cellclinic.accounts.access import has_permission, require_permission, require_staff
 from cellclinic.accounts.auth import api_auth
 from cellclinic.accounts.models import Site
 from cellclinic.accounts.roles import Permission
@@ -153,12 +153,6 @@ def _registration_site(user, code: str | None) -> Site:
     return found[0]
 
 
-def _staff_only(user) -> None:
-    """Portal users read their own record here; they change nothing."""
-    if user.is_patient:
-        raise Http404("Not found")
-
-
 @router.get("", response=PatientPage, summary="List and search patients")
 def patient_list(request, params: Query[PatientListParams]):
     """Patients at your clinics (a portal user: only their own record), by family name."""
@@ -170,7 +164,7 @@ def patient_list(request, params: Query[PatientListParams]):
 def patient_register(request, payload: PatientIn):
     """Register a patient; a medical record number is issued."""
     user = request.auth
-    _staff_only(user)
+    require_staff(user)
     data = payload.model_dump(exclude={"site"})
     site = _registration_site(user, payload.site)
     return Status(201, patient_create(site=site, actor=user, data=data))
@@ -185,7 +179,7 @@ def patient_read(request, patient_id: int):
 def patient_correct(request, patient_id: int, payload: PatientPatch):
     """Change only the fields given; the previous values stay in the audit trail."""
     user = request.auth
-    _staff_only(user)
+    require_staff(user)
     patient = patient_get_for_user(user, patient_id, write=True)
     data = payload.model_dump(exclude_unset=True, exclude={"reason"})
     return patient_update(patient=patient, actor=user, data=data, reason=payload.reason)
