@@ -45,11 +45,15 @@ INSTALLED_APPS = [
     "django_htmx",
     "ninja",
     "axes",
+    "django_ratelimit",
     "cellclinic.core",
     "cellclinic.accounts",
     "cellclinic.audit",
     "cellclinic.catalogue",
     "cellclinic.patients",
+    "cellclinic.candidacy",
+    "cellclinic.consultations",
+    "cellclinic.treatment",
 ]
 
 MIDDLEWARE = [
@@ -181,6 +185,29 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")) or VAR_DIR / "media")
 MEDIA_URL = "/media/"
+# Uploaded photos and signed consent copies are health records: never served from MEDIA_URL directly,
+# only through views that check the reader's role and site (see consultations/views.py).
+PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 15 * 1024 * 1024)
+PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_PIXELS", 40_000_000)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# The cache holds rate-limit counters for the public pages. CACHE_URL=redis://host:6379/0 shares them
+# between app processes (production); without it each process counts on its own, which is fine for
+# the embedded single-machine default but multiplies the limit by the number of processes.
+CACHE_URL = env_str("CACHE_URL", "") or ""
+if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+else:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "cellclinic"}
+    }
+    SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_VIEW = "cellclinic.core.views.rate_limited"
+# Public endpoints, per client address: self-assessments and consultation requests.
+PUBLIC_ASSESSMENT_RATE = env_str("PUBLIC_ASSESSMENT_RATE", "30/h") or "30/h"
+PUBLIC_ENQUIRY_RATE = env_str("PUBLIC_ENQUIRY_RATE", "5/h") or "5/h"
 
 LOGGING = {
     "version": 1,

@@ -27,14 +27,40 @@ class Permission(StrEnum):
     AUDIT_VIEW = "audit.view"
     CATALOGUE_VIEW = "catalogue.view"
     STAFF_MANAGE = "staff.manage"
+    ENQUIRY_HANDLE = "enquiry.handle"
+    CONSULTATION_RUN = "consultation.run"
+    PHOTO_UPLOAD = "photo.upload"
+    CONSENT_PREPARE = "consent.prepare"
+    CONSENT_WITHDRAW = "consent.withdraw"
+    PLAN_CREATE = "plan.create"
 
 
 # Lab and QA staff work on coded specimens and products; they have no need for patient names.
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.PRACTITIONER: frozenset(
-        {Permission.PATIENT_VIEW, Permission.PATIENT_EDIT, Permission.PATIENT_SIGN, Permission.CATALOGUE_VIEW}
+        {
+            Permission.PATIENT_VIEW,
+            Permission.PATIENT_EDIT,
+            Permission.PATIENT_SIGN,
+            Permission.CATALOGUE_VIEW,
+            Permission.ENQUIRY_HANDLE,
+            Permission.CONSULTATION_RUN,
+            Permission.PHOTO_UPLOAD,
+            Permission.CONSENT_PREPARE,
+            Permission.CONSENT_WITHDRAW,
+            Permission.PLAN_CREATE,
+        }
     ),
-    Role.NURSE: frozenset({Permission.PATIENT_VIEW, Permission.PATIENT_EDIT, Permission.CATALOGUE_VIEW}),
+    Role.NURSE: frozenset(
+        {
+            Permission.PATIENT_VIEW,
+            Permission.PATIENT_EDIT,
+            Permission.CATALOGUE_VIEW,
+            Permission.ENQUIRY_HANDLE,
+            Permission.PHOTO_UPLOAD,
+            Permission.CONSENT_WITHDRAW,
+        }
+    ),
     Role.LAB_TECHNICIAN: frozenset({Permission.CATALOGUE_VIEW}),
     Role.QA_REVIEWER: frozenset({Permission.CATALOGUE_VIEW}),
     Role.CLINIC_ADMIN: frozenset(
@@ -44,6 +70,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.AUDIT_VIEW,
             Permission.CATALOGUE_VIEW,
             Permission.STAFF_MANAGE,
+            Permission.ENQUIRY_HANDLE,
+            Permission.CONSENT_WITHDRAW,
         }
     ),
 }

@@ -46,6 +46,8 @@ class Signature(models.Model):
         APPROVED = "approved", "Approved"
         RELEASED = "released", "Released"
         RESPONSIBILITY = "responsibility", "Responsibility"
+        CONSENTED = "consented", "Consented"
+        WITNESSED = "witnessed", "Witnessed"
 
     signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signatures")
     printed_name = models.CharField(max_length=200)
