@@ -64,6 +64,22 @@ def _no_stray_connections_at_the_end(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters live in the cache: each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _photos_in_a_temporary_media_root(settings, tmp_path):
+    """Uploaded photos and consent copies go to a folder of the test's own."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+
+
+@pytest.fixture(autouse=True)
 def _audit_triggers_lifted_for_flush(request):
     """Let Django empty the audit tables between transactional tests.
 
