@@ -5,11 +5,17 @@ covered here the day it is added.
 """
 
 import re
+from datetime import date
 
 import pytest
 from django.urls import URLResolver, get_resolver
 
-PUBLIC_PAGES = {"sign-in/"}
+PUBLIC_PAGES = {
+    "sign-in/",
+    "assess/",
+    "assess/result/<uuid:public_id>/",
+    "assess/result/<uuid:public_id>/request/",
+}
 NOT_PAGES = ("api/", "^api/")
 SAMPLE_THERAPY = "autologous_skin_cell_suspension"
 
@@ -48,12 +54,84 @@ def api_path(path: str, ids: dict) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: str(ids.get(m.group(1), ids["pk"])), path)
 
 
+def pathway_ids(patient, practitioner) -> dict:
+    """One record of every kind along the pathway for PATIENT, made directly, and their ids."""
+    from django.core.files.base import ContentFile
+
+    from cellclinic.candidacy.models import Assessment, Enquiry
+    from cellclinic.consultations.models import Consent, Consultation, Photo
+    from cellclinic.treatment.models import TreatmentPlan
+
+    result = {"outcome": "suitable", "therapies": [], "alternatives": [], "reasons": []}
+    assessment = Assessment.objects.create(
+        source="public", answers={}, result=result, outcome="suitable", ruleset="test", patient=patient
+    )
+    enquiry = Enquiry.objects.create(
+        site=patient.site, assessment=assessment, name=patient.full_name, patient=patient
+    )
+    consultation = Consultation.objects.create(
+        site=patient.site,
+        patient=patient,
+        practitioner=practitioner,
+        enquiry=enquiry,
+        status="decided",
+        decision="proceed",
+        therapy_code=SAMPLE_THERAPY,
+        therapy_version="1.0",
+        indication="vitiligo",
+    )
+    photo = Photo(
+        site=patient.site,
+        patient=patient,
+        consultation=consultation,
+        view="front",
+        content_type="image/png",
+        width=1,
+        height=1,
+        sha256="0" * 64,
+        uploaded_by=practitioner,
+    )
+    photo.image.save("matrix.png", ContentFile(b"\x89PNG\r\n\x1a\n"), save=False)
+    photo.save()
+    consent = Consent.objects.create(
+        site=patient.site,
+        patient=patient,
+        consultation=consultation,
+        therapy_code=SAMPLE_THERAPY,
+        therapy_version="1.0",
+        template_version="1.0",
+        document={"title": "Consent", "sections": []},
+        document_hash="0" * 64,
+        status="signed",
+        created_by=practitioner,
+    )
+    plan = TreatmentPlan.objects.create(
+        site=patient.site,
+        patient=patient,
+        consultation=consultation,
+        consent=consent,
+        therapy_code=SAMPLE_THERAPY,
+        therapy_version="1.0",
+        start_date=date.today(),
+        created_by=practitioner,
+    )
+    return {
+        "pk": patient.pk,
+        "patient_id": patient.pk,
+        "public_id": assessment.public_id,
+        "enquiry_id": enquiry.pk,
+        "consultation_id": consultation.pk,
+        "photo_uid": photo.uid,
+        "consent_id": consent.pk,
+        "plan_id": plan.pk,
+    }
+
+
 @pytest.fixture
 def ids(patient_a, dr_ada):
     membership = dr_ada.memberships.first()
     return {
-        "pk": patient_a.pk,
-        "patient_id": patient_a.pk,
+        **pathway_ids(patient_a, dr_ada),
         "membership_pk": membership.pk,
         "code": SAMPLE_THERAPY,
         "token_id": 1,
@@ -109,13 +187,22 @@ def test_no_page_or_endpoint_shows_a_patient_the_persona_may_not_see(
     user = request.getfixturevalue(persona)
     hidden = {"pat": patient_b, "dr_cy": patient_a}.get(persona)
     hidden_patients = [hidden] if hidden else [patient_a, patient_b]
-    if persona == "dr_cy":
-        ids = {**ids, "pk": patient_a.pk, "patient_id": patient_a.pk}
     if persona == "pat":
-        ids = {**ids, "pk": patient_b.pk, "patient_id": patient_b.pk}
+        ids = {**ids, **pathway_ids(patient_b, request.getfixturevalue("dr_cy"))}
     client.force_login(user)
     api = api_as(user)
     for path, body in _bodies(client, api, ids):
         for patient in hidden_patients:
             for secret in (patient.family_name, patient.family_name.upper(), patient.mrn):
                 assert secret not in body, f"{persona} sees {secret!r} at {path}"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("route", sorted(PUBLIC_PAGES - {"sign-in/"}))
+def test_public_pages_answer_without_sign_in_and_name_no_one(client, ids, patient_a, route):
+    """The self-assessment pages are public; a result linked to a patient still shows no identity."""
+    response = client.get(fill(route, ids))
+    assert response.status_code == 200
+    body = response.content.decode()
+    for secret in (patient_a.family_name, patient_a.family_name.upper(), patient_a.mrn):
+        assert secret not in body
