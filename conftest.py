@@ -12,6 +12,7 @@ from datetime import date
 import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import Argon2PasswordHasher
+from django.utils import timezone
 from hypothesis import settings as hypothesis_settings
 
 PASSWORD = "correct horse battery staple"
@@ -255,3 +256,79 @@ def api_as(client):
         return ApiClient(client, key)
 
     return _make
+
+
+SAMPLE_THERAPY = "autologous_skin_cell_suspension"
+
+
+def pathway_ids(patient, practitioner) -> dict:
+    """One record of every kind along the pathway for PATIENT, made directly, and their ids."""
+    from django.core.files.base import ContentFile
+
+    from cellclinic.candidacy.models import Assessment, Enquiry
+    from cellclinic.consultations.models import Consent, Consultation, Photo
+    from cellclinic.treatment.models import TreatmentPlan
+
+    result = {"outcome": "suitable", "therapies": [], "alternatives": [], "reasons": []}
+    assessment = Assessment.objects.create(
+        source="public", answers={}, result=result, outcome="suitable", ruleset="test", patient=patient
+    )
+    enquiry = Enquiry.objects.create(
+        site=patient.site, assessment=assessment, name=patient.full_name, patient=patient
+    )
+    consultation = Consultation.objects.create(
+        site=patient.site,
+        patient=patient,
+        practitioner=practitioner,
+        enquiry=enquiry,
+        status="decided",
+        decision="proceed",
+        therapy_code=SAMPLE_THERAPY,
+        therapy_version="1.0",
+        indication="vitiligo",
+    )
+    photo = Photo(
+        site=patient.site,
+        patient=patient,
+        consultation=consultation,
+        view="front",
+        content_type="image/png",
+        width=1,
+        height=1,
+        sha256="0" * 64,
+        uploaded_by=practitioner,
+    )
+    photo.image.save("matrix.png", ContentFile(b"\x89PNG\r\n\x1a\n"), save=False)
+    photo.save()
+    consent = Consent.objects.create(
+        site=patient.site,
+        patient=patient,
+        consultation=consultation,
+        therapy_code=SAMPLE_THERAPY,
+        therapy_version="1.0",
+        template_version="1.0",
+        document={"title": "Consent", "sections": []},
+        document_hash="0" * 64,
+        status="signed",
+        created_by=practitioner,
+    )
+    plan = TreatmentPlan.objects.create(
+        site=patient.site,
+        patient=patient,
+        consultation=consultation,
+        consent=consent,
+        therapy_code=SAMPLE_THERAPY,
+        therapy_version="1.0",
+        start_date=timezone.localdate(),
+        created_by=practitioner,
+    )
+    return {
+        "pk": patient.pk,
+        "patient_id": patient.pk,
+        "public_id": assessment.public_id,
+        "enquiry_id": enquiry.pk,
+        "consultation_id": consultation.pk,
+        "photo_uid": photo.uid,
+        "consent_id": consent.pk,
+        "plan_id": plan.pk,
+    }

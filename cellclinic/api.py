@@ -137,13 +137,23 @@ def api_not_found(request, *args, **kwargs):
 def _add_routers() -> None:
     from cellclinic.accounts.api import router as accounts_router
     from cellclinic.audit.api import router as audit_router
+    from cellclinic.candidacy.api import enquiry_router
+    from cellclinic.candidacy.api import router as candidacy_router
     from cellclinic.catalogue.api import router as catalogue_router
+    from cellclinic.consultations.api import consents_router
+    from cellclinic.consultations.api import router as consultations_router
     from cellclinic.patients.api import router as patients_router
+    from cellclinic.treatment.api import router as treatment_router
 
     api.add_router("/accounts", accounts_router)
     api.add_router("/patients", patients_router)
     api.add_router("/catalogue", catalogue_router)
     api.add_router("/audit", audit_router)
+    api.add_router("/consultations", consultations_router)
+    api.add_router("/consents", consents_router)
+    api.add_router("/assessments", candidacy_router)
+    api.add_router("/enquiries", enquiry_router)
+    api.add_router("/plans", treatment_router)
 
 
 _add_routers()

@@ -201,7 +201,9 @@ if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
     # django-ratelimit lists only third-party Redis backends; Django's own increments atomically too.
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "cellclinic"}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "cellclinic"}
+    }
     # Per-process counters: accepted for the embedded default, documented in the README.
     SILENCED_SYSTEM_CHECKS = ["django_ratelimit.E003", "django_ratelimit.W001"]
 RATELIMIT_USE_CACHE = "default"

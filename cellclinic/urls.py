@@ -7,6 +7,9 @@ urlpatterns = [
     path("patients/", include("cellclinic.patients.urls")),
     path("catalogue/", include("cellclinic.catalogue.urls")),
     path("audit/", include("cellclinic.audit.urls")),
+    path("", include("cellclinic.consultations.urls")),
+    path("plans/", include("cellclinic.treatment.urls")),
+    path("", include("cellclinic.candidacy.urls")),
     path("api/v1/", api.urls),
     re_path(r"^api/", api_not_found),
 ]

@@ -17,6 +17,8 @@ def navigation(request):
         links.append(("home", "Home", reverse("accounts:home")))
         if has_permission(user, Permission.PATIENT_VIEW):
             links.append(("patients", "Patients", reverse("patients:list")))
+        if has_permission(user, Permission.ENQUIRY_HANDLE):
+            links.append(("enquiries", "Enquiries", reverse("candidacy:enquiry_list")))
         if has_permission(user, Permission.CATALOGUE_VIEW):
             links.append(("catalogue", "Therapies", reverse("catalogue:list")))
         if has_permission(user, Permission.STAFF_MANAGE):

@@ -23,6 +23,33 @@ IndicationCode = StrEnum("IndicationCode", {code.upper(): code for code in INDIC
 ScreeningCode = StrEnum("ScreeningCode", {code.upper(): code for code in (*HISTORY_CODES, *ALLERGY_CODES)})
 
 
+class AreaCode(StrEnum):
+    """Body areas a treatment is given to; "body" in the public questionnaire reads as trunk."""
+
+    FACE = "face"
+    NECK = "neck"
+    SCALP = "scalp"
+    HANDS = "hands"
+    ARMS = "arms"
+    LEGS = "legs"
+    FEET = "feet"
+    TRUNK = "trunk"
+    OTHER = "other"
+
+
+AREA_LABELS: dict[str, str] = {
+    "face": "Face",
+    "neck": "Neck",
+    "scalp": "Scalp",
+    "hands": "Hands",
+    "arms": "Arms",
+    "legs": "Legs",
+    "feet": "Feet",
+    "trunk": "Chest, back or tummy (trunk)",
+    "other": "Somewhere else",
+}
+
+
 class CellSource(StrEnum):
     AUTOLOGOUS = "autologous"
     ALLOGENEIC = "allogeneic"
@@ -96,6 +123,7 @@ class OutcomeScale(StrEnum):
 
 LABELS: dict[type[StrEnum], dict[str, str]] = {
     IndicationCode: INDICATIONS,
+    AreaCode: AREA_LABELS,
     ScreeningCode: {item.code: item.label for item in (*HISTORY_ITEMS, *ALLERGY_ITEMS)},
     CellSource: {
         "autologous": "Autologous (the patient's own cells)",
@@ -368,11 +396,22 @@ class Indication(Sourced):
     condition: Text
     min_age_years: Whole | None = None
     stable_for_months: Whole | None = None
+    # The body areas this indication is treated on; empty means any area.
+    areas: list[_code(AreaCode)] = Field(default_factory=list)
 
     def problems(self) -> Iterator[Problem]:
         yield from super().problems()
         if self.code == "vitiligo" and self.stable_for_months is None:
             yield ("stable_for_months",), "required for vitiligo (months of stable disease before grafting)"
+        seen: set[str] = set()
+        for index, area in enumerate(self.areas):
+            if area in seen:
+                yield ("areas", index), f"{area.value!r} is listed twice"
+            seen.add(area)
+
+    def treats_area(self, area: str) -> bool:
+        """True when this indication is treated on AREA (an indication without areas: any area)."""
+        return not self.areas or area in {a.value for a in self.areas}
 
 
 class Restriction(Sourced):

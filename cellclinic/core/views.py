@@ -13,3 +13,8 @@ def forbidden(request, exception=None):
 
 def server_error(request):
     return render(request, "errors/500.html", status=500)
+
+
+def rate_limited(request, exception=None):
+    """Too many requests from one address (settings.RATELIMIT_VIEW)."""
+    return render(request, "errors/429.html", status=429)

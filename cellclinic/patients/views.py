@@ -34,6 +34,7 @@ from cellclinic.patients.services import (
     patient_version,
     portal_username_base,
 )
+from cellclinic.treatment.selectors import portal_pathway
 
 RECENT_EVENTS = 10
 RECENT_SIGNATURES = 10
@@ -240,7 +241,7 @@ def patient_portal_account(request, pk: int):
 
 @login_required
 def portal(request):
-    """A patient's own record, read-only, as the clinic holds it."""
+    """A patient's own record, read-only, as the clinic holds it, and where their treatment stands."""
     if not request.user.is_patient:
         raise Http404("Not found")
     patient = Patient.objects.select_related("site").filter(portal_user=request.user).first()
@@ -252,4 +253,6 @@ def portal(request):
         "history_items": [item for item in HISTORY_ITEMS if item.code in history],
         "allergy_items": [item for item in ALLERGY_ITEMS if item.code in allergies],
     }
+    if patient is not None:
+        context.update(portal_pathway(patient))
     return render(request, "patients/portal.html", context)

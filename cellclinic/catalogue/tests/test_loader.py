@@ -282,3 +282,47 @@ def test_it_refuses_a_file_that_is_not_utf8(tmp_path):
 
     assert problem.file == path
     assert problem.message.startswith("not valid UTF-8 text: ")
+
+
+def test_it_accepts_areas_on_an_indication(tmp_path):
+    write_therapy(
+        tmp_path, changed('condition = "Depressed acne scars"', 'condition = "Acne scars"\nareas = ["face"]')
+    )
+
+    catalogue = catalogue_load([tmp_path], [])
+
+    indication = catalogue.therapies["test_therapy"].indications[0]
+    assert [area.value for area in indication.areas] == ["face"]
+    assert indication.treats_area("face") and not indication.treats_area("legs")
+
+
+def test_an_indication_without_areas_is_treated_on_any_area(tmp_path):
+    write_therapy(tmp_path)
+
+    indication = catalogue_load([tmp_path], []).therapies["test_therapy"].indications[0]
+
+    assert indication.areas == []
+    assert indication.treats_area("feet")
+
+
+def test_it_names_an_unknown_area(tmp_path):
+    write_therapy(
+        tmp_path, changed('condition = "Depressed acne scars"', 'condition = "Scars"\nareas = ["elbow"]')
+    )
+
+    problem = only_problem(problems_for(tmp_path))
+
+    assert problem.field == "indications.0.areas.0"
+    assert "'elbow' is not allowed" in problem.message
+
+
+def test_it_names_an_area_listed_twice(tmp_path):
+    write_therapy(
+        tmp_path,
+        changed('condition = "Depressed acne scars"', 'condition = "Scars"\nareas = ["face", "face"]'),
+    )
+
+    problem = only_problem(problems_for(tmp_path))
+
+    assert problem.field == "indications.0.areas.1"
+    assert problem.message == "'face' is listed twice"

@@ -115,3 +115,14 @@ def test_every_source_table_is_cited(catalogue):
     for code, therapy in catalogue.therapies.items():
         cited = {tag for _, node in iter_nodes(therapy) for tag in getattr(node, "source", None) or ()}
         assert set(therapy.sources) == cited, code
+
+
+def test_the_areas_limit_where_each_shipped_therapy_is_used(catalogue):
+    def areas(code):
+        return [[area.value for area in i.areas] for i in catalogue.therapies[code].indications]
+
+    assert areas("autologous_fibroblast_injection") == [["face"]]
+    assert areas("autologous_fibroblast_injection_acne_scars") == [["face"]]
+    assert areas("bilayered_living_cell_construct") == [["legs"], ["feet"]]
+    assert areas("cryopreserved_fibroblast_dermal_substitute") == [["feet"]]
+    assert all(not i.areas for i in catalogue.therapies["autologous_skin_cell_suspension"].indications)

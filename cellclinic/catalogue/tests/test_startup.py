@@ -13,8 +13,10 @@ BUILTIN_COUNT = len(therapy_files(BUILTIN_THERAPY_DIR))
 
 
 @pytest.fixture(autouse=True)
-def _configured_catalogue_afterwards():
+def _configured_catalogue_afterwards(settings):
+    configured = settings.CELLCLINIC_CATALOGUE_DIRS
     yield
+    settings.CELLCLINIC_CATALOGUE_DIRS = configured
     registry.catalogue_install()
 
 

@@ -77,6 +77,8 @@ def test_it_shows_one_therapy_in_full_for_staff(client, request, persona):
     assert 'id="source-S9"' in body and 'href="#source-S9"' in body
     assert "Hyaluronic acid dermal filler" in body
     assert "Narrowband UVB phototherapy" not in body
+    assert ">Areas</th>" in body
+    assert "<td>Face</td>" in body
 
 
 def test_every_shipped_therapy_page_renders(client, dr_ada):

@@ -4,7 +4,7 @@ import pytest
 
 from cellclinic.patients.services import patient_history_review_sign, patient_update
 from cellclinic.patients.tests.helpers import assert_no_patient_data, page_text
-from conftest import PASSWORD
+from conftest import PASSWORD, pathway_ids
 
 pytestmark = pytest.mark.django_db
 
@@ -141,22 +141,26 @@ def test_its_query_count_is_pinned(client, dr_ada, patient_a, django_assert_num_
     patient_history_review_sign(patient=patient_a, signer=dr_ada, password=PASSWORD)
     client.force_login(dr_ada)
     # 1 session, 2 user, 3 the user's memberships, 4 the patient joined to site and portal user,
-    # 5 the most recent signatures, 6 the most recent audit events.
-    with django_assert_num_queries(6):
+    # 5 the most recent signatures, 6 the most recent audit events, 7 consultations, 8 consents,
+    # 9 treatment plans, 10 consultations ready for a plan.
+    with django_assert_num_queries(10):
         response = client.get(_url(patient_a))
     assert response.status_code == 200
 
 
-def test_its_query_count_does_not_grow_with_signatures_and_changes(
+def test_its_query_count_does_not_grow_with_signatures_changes_and_the_pathway(
     client, dr_ada, patient_a, django_assert_num_queries
 ):
     client.force_login(dr_ada)
-    with django_assert_num_queries(6):
+    pathway_ids(patient_a, dr_ada)
+    # With a plan on file, its steps are one more query.
+    with django_assert_num_queries(11):
         client.get(_url(patient_a))
     for i in range(15):
         patient_history_review_sign(patient=patient_a, signer=dr_ada, password=PASSWORD)
         patient_update(patient=patient_a, actor=dr_ada, data={"history_notes": f"note {i}"})
-    with django_assert_num_queries(6):
+        pathway_ids(patient_a, dr_ada)
+    with django_assert_num_queries(11):
         response = client.get(_url(patient_a))
     assert len(response.context["signatures"]) == 10
     assert response.context["more_signatures"] is True

@@ -1,0 +1,226 @@
+"""Candidacy over JSON: the public self-assessment, and the clinics' consultation-request worklist."""
+
+from datetime import datetime
+from typing import Any, Literal
+from uuid import UUID
+
+from django.http import Http404
+from django.urls import reverse
+from ninja import Field, Query, Router, Schema
+from ninja.errors import HttpError
+from pydantic import ConfigDict, StrictBool, StrictInt
+
+from cellclinic.accounts.access import has_permission
+from cellclinic.accounts.auth import api_auth
+from cellclinic.accounts.roles import Permission
+from cellclinic.candidacy.engine import AREAS, CONCERNS, EXPECTATIONS
+from cellclinic.candidacy.models import Assessment, Enquiry
+from cellclinic.candidacy.selectors import enquiry_get_for_user, enquiry_list
+from cellclinic.candidacy.services import assessment_run, enquiry_status_set
+from cellclinic.candidacy.throttle import TOO_MANY, assessment_limited
+
+Concern = Literal[CONCERNS]  # type: ignore[valid-type]
+Area = Literal[AREAS]  # type: ignore[valid-type]
+Expectation = Literal[tuple(EXPECTATIONS)]  # type: ignore[valid-type]
+Outcome = Literal["suitable", "consult", "not_suitable"]
+EnquiryStatus = Literal[tuple(Enquiry.Status.values)]  # type: ignore[valid-type]
+
+ERROR_REF = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+RATE_LIMITED = {"responses": {"429": {"description": "Too many requests from this address.", **ERROR_REF}}}
+HEALTH_HELP = "true (yes), false (no) or null / left out (not answered: a practitioner must ask)."
+
+
+class AssessmentHealthIn(Schema):
+    """The screening questions; a question left out counts as not answered."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    generally_fit_and_healthy: StrictBool | None = Field(None, description=HEALTH_HELP)
+    pregnant_or_breastfeeding: StrictBool | None = None
+    active_skin_infection: StrictBool | None = None
+    immunosuppressed: StrictBool | None = None
+    bleeding_disorder_or_anticoagulants: StrictBool | None = None
+    keloid_history: StrictBool | None = None
+    skin_cancer_at_site: StrictBool | None = None
+    collagen_disorder: StrictBool | None = None
+    anaesthetic_allergy: StrictBool | None = None
+    product_component_allergy: StrictBool | None = Field(
+        None, description="Antiseptics, antibiotics, DMSO, animal material or trypsin, not specified."
+    )
+    cold_sores: StrictBool | None = None
+
+
+class AssessmentConditionIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    vitiligo_stable_months: StrictInt | None = Field(None, ge=0, le=1200)
+    wound_open: StrictBool | None = None
+    months_since_injury: StrictInt | None = Field(None, ge=0, le=1200)
+
+
+class AssessmentIn(Schema):
+    """A self-assessment. Unknown fields are refused, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    concerns: list[Concern] = Field(..., min_length=1)
+    area: Area
+    age: StrictInt = Field(..., ge=0, le=130)
+    health: AssessmentHealthIn = Field(default_factory=AssessmentHealthIn)
+    condition: AssessmentConditionIn | None = None
+    expectation: Expectation
+
+
+class AssessmentTherapyOut(Schema):
+    code: str
+    name: str
+    reasons: list[str]
+
+
+class AssessmentAlternativeOut(Schema):
+    code: str
+    name: str
+    why: str
+
+
+class AssessmentReasonOut(Schema):
+    rule: str
+    text: str
+    effect: Literal["note", "consult", "not_suitable"]
+
+
+class AssessmentOut(Schema):
+    id: UUID = Field(description="The public id of the stored assessment.")
+    result_url: str = Field(description="The result page for people.")
+    outcome: Outcome
+    therapies: list[AssessmentTherapyOut]
+    alternatives: list[AssessmentAlternativeOut]
+    reasons: list[AssessmentReasonOut]
+    expectations: dict[str, Any]
+    ruleset: str
+
+
+def assessment_out(assessment: Assessment) -> dict[str, Any]:
+    return {
+        **assessment.result,
+        "id": assessment.public_id,
+        "result_url": reverse("candidacy:result", args=[assessment.public_id]),
+    }
+
+
+router = Router(tags=["candidacy"])
+
+
+@router.post(
+    "",
+    response=AssessmentOut,
+    auth=None,
+    summary="Run a self-assessment",
+    openapi_extra=RATE_LIMITED,
+)
+def assessment_create(request, payload: AssessmentIn):
+    """Anyone may ask "am I a suitable candidate?". The answer explains itself; the run is stored.
+
+    Rate-limited per client address.
+    """
+    if assessment_limited(request):
+        raise HttpError(429, TOO_MANY)
+    answers = payload.model_dump()
+    assessment = assessment_run(answers=answers, source=Assessment.Source.PUBLIC)
+    return assessment_out(assessment)
+
+
+# ---------------------------------------------------------------------------------------------------
+# The worklist, for staff who handle consultation requests.
+
+
+def _handles_enquiries(user) -> None:
+    """Anyone who handles no enquiries anywhere gets the answer a missing record gets."""
+    if not has_permission(user, Permission.ENQUIRY_HANDLE):
+        raise Http404("Not found")
+
+
+enquiry_router = Router(tags=["enquiries"], auth=api_auth(_handles_enquiries))
+
+
+class EnquiryOut(Schema):
+    id: int
+    site: str = Field(description="The clinic's code.")
+    status: EnquiryStatus
+    name: str
+    email: str
+    phone: str
+    preferred_times: str
+    message: str
+    consent_to_contact: bool
+    notes: str
+    assessment_id: UUID | None = Field(None, description="The public id of the attached self-assessment.")
+    outcome: Outcome | None = Field(None, description="The attached self-assessment's outcome.")
+    patient_id: int | None
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_site(obj: Enquiry) -> str:
+        return obj.site.code
+
+    @staticmethod
+    def resolve_assessment_id(obj: Enquiry) -> UUID | None:
+        return obj.assessment.public_id if obj.assessment is not None else None
+
+    @staticmethod
+    def resolve_outcome(obj: Enquiry) -> str | None:
+        return obj.assessment.outcome if obj.assessment is not None else None
+
+
+class EnquiryDetailOut(EnquiryOut):
+    result: dict[str, Any] | None = Field(None, description="The attached self-assessment's result.")
+
+    @staticmethod
+    def resolve_result(obj: Enquiry) -> dict | None:
+        return obj.assessment.result if obj.assessment is not None else None
+
+
+class EnquiryPageOut(Schema):
+    count: int
+    items: list[EnquiryOut]
+
+
+class EnquiryListQuery(Schema):
+    limit: int = Field(50, ge=1, le=200, description="Page size, 1 to 200.")
+    offset: int = Field(0, ge=0)
+    status: EnquiryStatus | None = Field(None, description="Only enquiries with this status.")
+
+
+class EnquiryPatchIn(Schema):
+    """A status change (new -> contacted -> booked or closed) and/or a note added to the enquiry."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: EnquiryStatus | None = Field(None, description="Left out: the status stays as it is.")
+    notes: str = Field("", max_length=2000, description="A note, added with the date and your name.")
+
+
+@enquiry_router.get("", response=EnquiryPageOut, summary="List consultation requests")
+def enquiry_list_api(request, params: Query[EnquiryListQuery]):
+    """Requests at your clinics, newest first."""
+    enquiries = enquiry_list(request.auth, status=params.status or "")
+    return {
+        "count": enquiries.count(),
+        "items": list(enquiries[params.offset : params.offset + params.limit]),
+    }
+
+
+@enquiry_router.get("/{int:enquiry_id}", response=EnquiryDetailOut, summary="One consultation request")
+def enquiry_read(request, enquiry_id: int):
+    return enquiry_get_for_user(request.auth, enquiry_id)
+
+
+@enquiry_router.patch("/{int:enquiry_id}", response=EnquiryDetailOut, summary="Change a request's status")
+def enquiry_update(request, enquiry_id: int, payload: EnquiryPatchIn):
+    """Move the request on, or add a note; a closed request stays closed."""
+    enquiry = enquiry_get_for_user(request.auth, enquiry_id)
+    enquiry_status_set(
+        enquiry=enquiry, actor=request.auth, status=payload.status or enquiry.status, notes=payload.notes
+    )
+    return enquiry_get_for_user(request.auth, enquiry_id)

@@ -1,0 +1,188 @@
+"""The public questionnaire and consultation request, and the staff forms for the worklist."""
+
+from typing import Any
+
+from django import forms
+
+from cellclinic.candidacy.engine import EXPECTATIONS
+from cellclinic.candidacy.models import Enquiry
+from cellclinic.candidacy.selectors import public_clinics
+from cellclinic.candidacy.services import get_ruleset
+from cellclinic.catalogue.schema import AREA_LABELS
+from cellclinic.core.errors import FieldError, InvalidInput
+
+# The concerns as a member of the public would say them.
+CONCERN_CHOICES = [
+    ("burn", "A burn or scald"),
+    ("scar", "A scar (for example from acne, an injury or surgery)"),
+    ("wound", "A wound that is slow to heal, such as a leg or foot ulcer"),
+    ("vitiligo", "Vitiligo (white patches where the skin has lost its colour)"),
+    ("hypopigmentation", "Other light patches of skin"),
+    ("sun_damage", "Sun damage"),
+    ("premature_ageing", "Lines, folds or wrinkles (premature ageing)"),
+]
+YES, NO, NOT_SURE = "yes", "no", "not_sure"
+ANSWER_CHOICES = [(YES, "Yes"), (NO, "No"), (NOT_SURE, "Not sure")]
+ANSWER_VALUES = {YES: True, NO: False, NOT_SURE: None, "": None}
+HEALTH_PREFIX = "health_"
+CONDITION_FIELDS = ("vitiligo_stable_months", "wound_open", "months_since_injury")
+
+
+class AssessmentForm(forms.Form):
+    """Am I a suitable candidate? Each health question says why it is asked."""
+
+    concerns = forms.MultipleChoiceField(
+        label="What would you like treated?",
+        choices=CONCERN_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Choose one or more.",
+        error_messages={"required": "Choose at least one."},
+    )
+    area = forms.ChoiceField(
+        label="Where on your body?",
+        choices=[("", "Choose an area…"), *AREA_LABELS.items()],
+    )
+    age = forms.IntegerField(
+        label="Your age in years",
+        min_value=0,
+        max_value=130,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    vitiligo_stable_months = forms.IntegerField(
+        label="If you have vitiligo: for how many months has it been stable?",
+        help_text=(
+            "Stable means no new patches and no patches getting bigger. Leave empty if you are not sure."
+        ),
+        required=False,
+        min_value=0,
+        max_value=1200,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    wound_open = forms.ChoiceField(
+        label="If you have a scar or a wound: is the wound still open?",
+        choices=ANSWER_CHOICES,
+        widget=forms.RadioSelect,
+        required=False,
+        help_text=(
+            "Scars are treated once the skin has healed; some treatments are for wounds that stay open."
+        ),
+    )
+    months_since_injury = forms.IntegerField(
+        label="If you have a scar: how many months ago was the injury or operation?",
+        required=False,
+        min_value=0,
+        max_value=1200,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+    expectation = forms.ChoiceField(
+        label="What are you hoping for?",
+        choices=list(EXPECTATIONS.items()),
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose what you are hoping for."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.questions = get_ruleset().questions
+        for question in self.questions:
+            self.fields[HEALTH_PREFIX + question.key] = forms.ChoiceField(
+                label=question.question,
+                choices=ANSWER_CHOICES,
+                widget=forms.RadioSelect,
+                required=False,
+                help_text=question.why,
+            )
+
+    @property
+    def health_fields(self):
+        return [self[HEALTH_PREFIX + question.key] for question in self.questions]
+
+    @property
+    def condition_fields(self):
+        return [self[name] for name in CONDITION_FIELDS]
+
+    def answers(self) -> dict[str, Any]:
+        """The cleaned answers, shaped as the API takes them."""
+        data = self.cleaned_data
+        return {
+            "concerns": list(data["concerns"]),
+            "area": data["area"],
+            "age": data["age"],
+            "health": {q.key: ANSWER_VALUES[data.get(HEALTH_PREFIX + q.key) or ""] for q in self.questions},
+            "condition": {
+                "vitiligo_stable_months": data.get("vitiligo_stable_months"),
+                "wound_open": ANSWER_VALUES[data.get("wound_open") or ""],
+                "months_since_injury": data.get("months_since_injury"),
+            },
+            "expectation": data["expectation"],
+        }
+
+
+def form_errors_from_answers(error: InvalidInput) -> InvalidInput:
+    """Service errors under the form's field names (the service names them as the API does: health.x)."""
+    renamed = []
+    for item in error.errors:
+        name = item.field
+        if name.startswith("health."):
+            name = HEALTH_PREFIX + name.removeprefix("health.")
+        elif name.startswith("condition."):
+            name = name.removeprefix("condition.")
+        elif name.startswith("concerns."):
+            name = "concerns"
+        renamed.append(FieldError(name, item.message))
+    return InvalidInput(detail=error.detail, errors=renamed)
+
+
+class EnquiryForm(forms.Form):
+    """Ask a clinic for a consultation. The service checks the rules (contact, consent, clinic)."""
+
+    name = forms.CharField(label="Your name", max_length=200, required=False)
+    email = forms.CharField(
+        label="Email",
+        max_length=254,
+        required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        help_text="An email address or a phone number (or both), so the clinic can reach you.",
+    )
+    phone = forms.CharField(
+        label="Phone",
+        max_length=40,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+    )
+    site = forms.ModelChoiceField(
+        label="Which clinic would you like?",
+        queryset=public_clinics(),
+        empty_label="Choose a clinic…",
+        required=False,
+    )
+    preferred_times = forms.CharField(
+        label="When is it best to contact you?",
+        max_length=300,
+        required=False,
+        help_text="For example: weekday mornings, or after 5 pm.",
+    )
+    message = forms.CharField(
+        label="Anything else you would like us to know?",
+        max_length=4000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    consent_to_contact = forms.BooleanField(
+        label="I agree that the clinic may contact me about a consultation, by the email or phone I gave.",
+        required=False,
+    )
+
+    def service_data(self) -> dict[str, Any]:
+        return dict(self.cleaned_data)
+
+
+class EnquiryStatusForm(forms.Form):
+    status = forms.ChoiceField(label="Status", choices=Enquiry.Status.choices)
+    notes = forms.CharField(
+        label="Add a note",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Saved with the date and your name.",
+    )

@@ -1,0 +1,202 @@
+"""Consultations and consents over JSON, for clinic staff: start, list, read, record goals and findings."""
+
+from datetime import datetime
+from typing import Any
+
+from django.http import Http404
+from ninja import Field, Query, Router, Schema, Status
+from pydantic import ConfigDict, field_validator
+from pydantic_core import PydanticCustomError
+
+from cellclinic.accounts.access import has_permission, require_permission, require_staff
+from cellclinic.accounts.auth import api_auth
+from cellclinic.accounts.roles import Permission
+from cellclinic.audit.selectors import signatures_of
+from cellclinic.consultations.models import Consent, Consultation
+from cellclinic.consultations.selectors import (
+    consent_get_for_user,
+    consultation_get_for_user,
+    consultations_page,
+)
+from cellclinic.consultations.services import consultation_start, consultation_update
+from cellclinic.core.errors import InvalidInput
+from cellclinic.patients.selectors import patient_get_for_user
+
+ENQUIRY_UNKNOWN = "no enquiry with this id at the patient's clinic"
+SIGNATURES_SHOWN = 20
+
+
+def _staff_reader(user) -> None:
+    """Portal patients and staff who may see no patient get the answer a missing record gets."""
+    if user.is_patient or not has_permission(user, Permission.PATIENT_VIEW):
+        raise Http404("Not found")
+
+
+router = Router(tags=["consultations"], auth=api_auth(_staff_reader))
+consents_router = Router(tags=["consultations"], auth=api_auth(_staff_reader))
+
+
+class ConsultationOut(Schema):
+    id: int
+    patient_id: int
+    site: str = Field(description="The clinic's code.")
+    practitioner: str = Field(description="The practitioner's printed name.")
+    enquiry_id: int | None
+    status: str = Field(description="open or decided.")
+    goals: str
+    target_areas: list[str]
+    indication: str
+    severity_scale: str
+    severity_score: float | None
+    fitzpatrick_type: str
+    findings: str
+    assessment_id: int | None
+    expectations_discussed_at: datetime | None
+    alternatives_discussed: list[str]
+    decision: str = Field(description="proceed, alternative, decline or refer; empty until decided.")
+    therapy_code: str
+    therapy_version: str
+    alternative_code: str
+    decision_notes: str
+    decided_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @staticmethod
+    def resolve_site(obj: Consultation) -> str:
+        return obj.site.code
+
+    @staticmethod
+    def resolve_practitioner(obj: Consultation) -> str:
+        return obj.practitioner.display_name
+
+    @staticmethod
+    def resolve_severity_score(obj: Consultation) -> float | None:
+        return None if obj.severity_score is None else float(obj.severity_score)
+
+
+class ConsultationPage(Schema):
+    count: int
+    items: list[ConsultationOut]
+
+
+class ConsultationListParams(Schema):
+    patient_id: int | None = Field(None, description="Only this patient's consultations.")
+    limit: int = Field(50, ge=1, le=200, description="Page size, 1 to 200.")
+    offset: int = Field(0, ge=0)
+
+
+class ConsultationIn(Schema):
+    """Open a consultation; the practitioner is you. Unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    patient_id: int
+    enquiry_id: int | None = Field(None, description="The enquiry it was booked from (same clinic).")
+
+
+class ConsultationPatch(Schema):
+    """The goals and findings to change; those left out keep their value. Unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    goals: str | None = Field(None, max_length=5000)
+    target_areas: list[str] | None = None
+    indication: str | None = None
+    severity_scale: str | None = Field(None, description="A scale for the indication, e.g. wsrs or vss.")
+    severity_score: float | None = Field(None, description="Within the scale's range; null clears it.")
+    fitzpatrick_type: str | None = None
+    findings: str | None = Field(None, max_length=5000)
+
+    @field_validator(
+        "goals", "target_areas", "indication", "severity_scale", "fitzpatrick_type", "findings", mode="before"
+    )
+    @classmethod
+    def _not_null(cls, value):
+        if value is None:
+            raise PydanticCustomError("not_null", "cannot be null; leave the field out to keep its value")
+        return value
+
+
+class SignatureOut(Schema):
+    meaning: str
+    printed_name: str
+    signed_at: datetime
+    record_hash: str
+    statement: str
+
+
+class ConsentOut(Schema):
+    id: int
+    patient_id: int
+    consultation_id: int
+    status: str = Field(description="awaiting_patient, awaiting_practitioner, signed or withdrawn.")
+    therapy_code: str
+    therapy_version: str
+    template_version: str
+    document: dict[str, Any] = Field(description="Title and sections, exactly as shown for signing.")
+    document_hash: str
+    photographs: bool | None
+    outcome_reports: bool | None
+    patient_signed_at: datetime | None
+    patient_signed_in_clinic: bool
+    practitioner_signed_at: datetime | None
+    pdf_sha256: str
+    withdrawn_at: datetime | None
+    withdrawn_reason: str
+    created_at: datetime
+    signatures: list[SignatureOut]
+
+    @staticmethod
+    def resolve_signatures(obj: Consent) -> list:
+        return signatures_of("consent", obj.pk, limit=SIGNATURES_SHOWN)
+
+
+@router.post("", response={201: ConsultationOut}, summary="Start a consultation")
+def consultation_create(request, payload: ConsultationIn):
+    """Open a consultation for a patient of your clinic; with enquiry_id, that enquiry is marked booked."""
+    user = require_staff(request.auth)
+    require_permission(user, Permission.CONSULTATION_RUN)
+    patient = patient_get_for_user(user, payload.patient_id)
+    if not has_permission(user, Permission.CONSULTATION_RUN, patient.site_id):
+        raise Http404("Not found")
+    enquiry = None
+    if payload.enquiry_id is not None:
+        from cellclinic.candidacy.models import Enquiry
+
+        enquiry = Enquiry.objects.filter(pk=payload.enquiry_id, site_id=patient.site_id).first()
+        if enquiry is None:
+            raise InvalidInput.single("enquiry_id", ENQUIRY_UNKNOWN)
+    consultation = consultation_start(patient=patient, actor=user, enquiry=enquiry)
+    return Status(201, consultation_get_for_user(user, consultation.pk))
+
+
+@router.get("", response=ConsultationPage, summary="List consultations")
+def consultation_list(request, params: Query[ConsultationListParams]):
+    """Consultations at your clinics, newest first; optionally for one patient."""
+    consultations = consultations_page(request.auth, patient_id=params.patient_id)
+    return {
+        "count": consultations.count(),
+        "items": list(consultations[params.offset : params.offset + params.limit]),
+    }
+
+
+@router.get("/{int:consultation_id}", response=ConsultationOut, summary="One consultation")
+def consultation_read(request, consultation_id: int):
+    return consultation_get_for_user(request.auth, consultation_id)
+
+
+@router.patch("/{int:consultation_id}", response=ConsultationOut, summary="Record goals and findings")
+def consultation_patch(request, consultation_id: int, payload: ConsultationPatch):
+    """Change only the fields given; a decided consultation cannot be changed (422)."""
+    user = request.auth
+    consultation = consultation_get_for_user(user, consultation_id, permission=Permission.CONSULTATION_RUN)
+    data = payload.model_dump(exclude_unset=True)
+    consultation_update(consultation=consultation, actor=user, data=data)
+    return consultation_get_for_user(user, consultation_id)
+
+
+@consents_router.get("/{int:consent_id}", response=ConsentOut, summary="One consent")
+def consent_read(request, consent_id: int):
+    """The consent document, its status, the patient's choices and the signatures."""
+    return consent_get_for_user(request.auth, consent_id)

@@ -1,0 +1,293 @@
+"""Consultation and consent pages: each role and site, the sections, signing with the pause, the PDF."""
+
+import pytest
+from django.urls import reverse
+
+from cellclinic.audit.models import AuditEvent
+from cellclinic.consultations.models import Consent, Consultation
+from conftest import PASSWORD
+
+from .conftest import THERAPY, make_ready
+
+pytestmark = pytest.mark.django_db
+
+
+def _url(name, *args):
+    return reverse(f"consultations:{name}", args=args)
+
+
+def test_anonymous_is_sent_to_sign_in(client, consent):
+    for path in (
+        _url("detail", consent.consultation_id),
+        _url("consent_detail", consent.pk),
+        _url("consent_pdf", consent.pk),
+        _url("start", consent.patient_id),
+    ):
+        response = client.get(path)
+        assert response.status_code == 302 and response["Location"].startswith("/sign-in/")
+
+
+@pytest.mark.parametrize("persona", ["dr_cy", "lab_li", "qa_quinn", "pat"])
+def test_others_get_404_on_the_consultation(client, request, consultation, persona):
+    client.force_login(request.getfixturevalue(persona))
+    for name in ("detail", "photos", "consent_new"):
+        assert client.get(_url(name, consultation.pk)).status_code == 404
+    for name in ("goals", "findings", "decision", "expectations"):
+        assert client.post(_url(name, consultation.pk), {"goals": "x"}).status_code == 404
+    assert client.get(_url("start", consultation.patient_id)).status_code == 404
+
+
+def test_start_page_and_post(client, dr_ada, patient_a):
+    client.force_login(dr_ada)
+    page = client.get(_url("start", patient_a.pk))
+    assert page.status_code == 200 and b"Start consultation" in page.content
+    response = client.post(_url("start", patient_a.pk))
+    consultation = Consultation.objects.get()
+    assert response["Location"] == _url("detail", consultation.pk)
+
+
+def test_start_from_an_unknown_enquiry_is_404(client, dr_ada, patient_a):
+    client.force_login(dr_ada)
+    assert client.get(_url("start", patient_a.pk) + "?enquiry=999").status_code == 404
+    assert client.get(_url("start", patient_a.pk) + "?enquiry=abc").status_code == 404
+
+
+def test_a_nurse_reads_but_cannot_run_or_decide(client, nurse_bo, consultation):
+    client.force_login(nurse_bo)
+    page = client.get(_url("detail", consultation.pk))
+    assert page.status_code == 200 and b"Sign the decision" not in page.content
+    assert client.post(_url("goals", consultation.pk), {"goals": "x"}).status_code == 404
+    assert client.post(_url("decision", consultation.pk), {"decision": "decline"}).status_code == 404
+    assert client.get(_url("start", consultation.patient_id)).status_code == 404
+    assert client.get(_url("consent_new", consultation.pk)).status_code == 404
+    consultation.refresh_from_db()
+    assert consultation.goals == ""
+
+
+def test_the_practitioner_works_through_the_sections(client, dr_ada, consultation):
+    client.force_login(dr_ada)
+    page = client.get(_url("detail", consultation.pk) + "?area=face&expectation=gradual_improvement")
+    assert page.status_code == 200
+    for text in (b"Goals", b"Findings", b"Baseline photographs", b"Run the assessment", b"Sign the decision"):
+        assert text in page.content
+    assert page.content.count(b"<h1") == 1
+    response = client.post(
+        _url("goals", consultation.pk), {"goals": "Smoother", "target_areas": "left cheek\nchin"}
+    )
+    assert response.status_code == 302
+    response = client.post(
+        _url("findings", consultation.pk),
+        {"indication": "scar", "severity_scale": "vss", "severity_score": "20", "fitzpatrick_type": "II"},
+    )
+    assert response.status_code == 422 and b"must be between 0 and 13" in response.content
+    consultation.refresh_from_db()
+    assert consultation.target_areas == ["left cheek", "chin"] and consultation.severity_score is None
+    data = {
+        "concerns": ["scar"],
+        "area": "face",
+        "age": "45",
+        "expectation": "gradual_improvement",
+        "health_generally_fit_and_healthy": "yes",
+        "wound_open": "no",
+        "months_since_injury": "24",
+    }
+    for key in (
+        "pregnant_or_breastfeeding",
+        "active_skin_infection",
+        "immunosuppressed",
+        "bleeding_disorder_or_anticoagulants",
+        "keloid_history",
+        "skin_cancer_at_site",
+        "collagen_disorder",
+        "anaesthetic_allergy",
+        "product_component_allergy",
+        "cold_sores",
+    ):
+        data[f"health_{key}"] = "no"
+    assert client.post(_url("candidacy", consultation.pk), data).status_code == 302
+    assert client.post(_url("expectations", consultation.pk)).status_code == 302
+    assert (
+        client.post(
+            _url("alternatives", consultation.pk), {"alternatives_discussed": ["microneedling"]}
+        ).status_code
+        == 302
+    )
+    page = client.get(_url("detail", consultation.pk))
+    assert b"Discussed with the patient" in page.content
+    decision = {"decision": "proceed", "therapy_code": THERAPY, "password": PASSWORD}
+    assert client.post(_url("decision", consultation.pk), decision).status_code == 302
+    consultation.refresh_from_db()
+    assert consultation.status == "decided" and consultation.alternatives_discussed == ["microneedling"]
+    page = client.get(_url("detail", consultation.pk))
+    assert b"Sign the decision" not in page.content and b"Authored" in page.content
+    assert b"Prepare consent" in page.content
+
+
+def test_wrong_passwords_at_the_decision_count_towards_the_pause(client, dr_ada, consultation, settings):
+    make_ready(consultation, dr_ada)
+    client.force_login(dr_ada)
+    data = {"decision": "proceed", "therapy_code": THERAPY, "password": "wrong"}
+    statuses = [client.post(_url("decision", consultation.pk), data).status_code for _ in range(6)]
+    assert statuses[0] == 422 and statuses[-1] == 429
+    response = client.post(_url("decision", consultation.pk), {**data, "password": PASSWORD})
+    assert response.status_code == 429
+    consultation.refresh_from_db()
+    assert consultation.status == "open"
+
+
+def test_consent_new_and_detail(client, dr_ada, decided):
+    client.force_login(dr_ada)
+    assert client.get(_url("consent_new", decided.pk)).status_code == 200
+    response = client.post(_url("consent_new", decided.pk))
+    consent = Consent.objects.get()
+    assert response["Location"] == _url("consent_detail", consent.pk)
+    again = client.post(_url("consent_new", decided.pk))
+    assert again.status_code == 422 and Consent.objects.count() == 1
+    page = client.get(_url("consent_detail", consent.pk))
+    assert (
+        page.status_code == 200
+        and b"The procedure" in page.content
+        and b"Patient signs here in clinic" in page.content
+    )
+
+
+def test_consent_new_is_refused_for_an_open_consultation(client, dr_ada, consultation):
+    client.force_login(dr_ada)
+    assert client.post(_url("consent_new", consultation.pk)).status_code == 422
+    assert not Consent.objects.exists()
+
+
+@pytest.mark.parametrize("persona", ["dr_cy", "lab_li", "qa_quinn"])
+def test_consent_pages_are_404_for_other_staff(client, request, consent, persona):
+    client.force_login(request.getfixturevalue(persona))
+    for name in (
+        "consent_detail",
+        "consent_pdf",
+        "consent_sign_in_clinic",
+        "consent_withdraw",
+        "consent_sign",
+    ):
+        assert client.get(_url(name, consent.pk)).status_code == 404
+    assert client.post(_url("consent_countersign", consent.pk), {"password": PASSWORD}).status_code == 404
+
+
+def test_the_patient_reads_and_signs_their_own_consent(client, pat, consent):
+    client.force_login(pat)
+    page = client.get(_url("consent_detail", consent.pk))
+    assert page.status_code == 200 and b"read and sign it" in page.content
+    assert client.get(_url("consent_sign", consent.pk)).status_code == 200
+    missing = client.post(_url("consent_sign", consent.pk), {"password": PASSWORD})
+    assert missing.status_code == 422
+    response = client.post(
+        _url("consent_sign", consent.pk),
+        {"photographs": "yes", "outcome_reports": "no", "understood": "on", "password": PASSWORD},
+    )
+    assert response.status_code == 302
+    consent.refresh_from_db()
+    assert consent.status == "awaiting_practitioner" and consent.photographs is True
+    assert consent.outcome_reports is False
+    # The patient never reaches the staff-only steps.
+    assert client.get(_url("consent_sign_in_clinic", consent.pk)).status_code == 404
+    assert client.post(_url("consent_countersign", consent.pk), {"password": PASSWORD}).status_code == 404
+    assert client.get(_url("detail", consent.consultation_id)).status_code == 404
+
+
+def test_the_patient_gets_404_on_another_patients_consent(client, consent, patient_b):
+    from cellclinic.patients.services import patient_link_portal_user
+    from conftest import make_user
+
+    other = make_user("rosa", first="Rosalind", last="Franklin", kind="patient")
+    patient_link_portal_user(patient=patient_b, user=other, actor=None)
+    client.force_login(other)
+    for name in ("consent_detail", "consent_pdf", "consent_sign", "consent_withdraw"):
+        assert client.get(_url(name, consent.pk)).status_code == 404
+
+
+def test_staff_cannot_use_the_portal_signature(client, dr_ada, consent):
+    client.force_login(dr_ada)
+    assert client.get(_url("consent_sign", consent.pk)).status_code == 404
+
+
+def test_sign_in_clinic_then_countersign_and_download(client, dr_ada, consent, patient_a):
+    client.force_login(dr_ada)
+    bad = client.post(
+        _url("consent_sign_in_clinic", consent.pk),
+        {
+            "photographs": "no",
+            "outcome_reports": "no",
+            "understood": "on",
+            "patient_name": "Ada",
+            "password": PASSWORD,
+        },
+    )
+    assert bad.status_code == 422 and b"full name" in bad.content
+    ok = client.post(
+        _url("consent_sign_in_clinic", consent.pk),
+        {
+            "photographs": "no",
+            "outcome_reports": "no",
+            "understood": "on",
+            "patient_name": "Grace Hopper",
+            "password": PASSWORD,
+        },
+    )
+    assert ok.status_code == 302
+    wrong = client.post(_url("consent_countersign", consent.pk), {"password": "wrong"})
+    assert wrong.status_code == 422
+    assert client.post(_url("consent_countersign", consent.pk), {"password": PASSWORD}).status_code == 302
+    consent.refresh_from_db()
+    assert consent.status == "signed"
+    response = client.get(_url("consent_pdf", consent.pk))
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert (
+        response["Content-Disposition"].startswith("attachment;")
+        and "signed" in response["Content-Disposition"]
+    )
+    assert response.content.startswith(b"%PDF-") and bytes(patient_a.full_name, "ascii") in response.content
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_the_unsigned_pdf_says_so(client, pat, consent):
+    client.force_login(pat)
+    response = client.get(_url("consent_pdf", consent.pk))
+    assert response.status_code == 200 and b"NOT SIGNED" in response.content
+    assert "not-signed" in response["Content-Disposition"]
+
+
+def test_withdrawal_pages(client, nurse_bo, pat, signed_consent):
+    client.force_login(nurse_bo)
+    assert client.get(_url("consent_withdraw", signed_consent.pk)).status_code == 200
+    assert client.post(_url("consent_withdraw", signed_consent.pk), {"reason": ""}).status_code == 422
+    signed_consent.refresh_from_db()
+    assert signed_consent.status == "signed"
+    client.force_login(pat)
+    assert client.post(_url("consent_withdraw", signed_consent.pk), {"password": "nope"}).status_code == 422
+    response = client.post(_url("consent_withdraw", signed_consent.pk), {"password": PASSWORD})
+    assert response.status_code == 302
+    signed_consent.refresh_from_db()
+    assert signed_consent.status == "withdrawn"
+    assert AuditEvent.objects.filter(action="consent.withdraw").count() == 1
+    page = client.get(_url("consent_detail", signed_consent.pk))
+    assert b"Withdrawn" in page.content and b"read and sign" not in page.content
+
+
+def test_detail_page_queries_do_not_grow_with_photos(
+    client, dr_ada, consultation, django_assert_max_num_queries
+):
+    from cellclinic.consultations.services import photo_upload
+
+    from .conftest import jpeg_with_gps
+
+    client.force_login(dr_ada)
+    make_ready(consultation, dr_ada)
+    url = _url("detail", consultation.pk)
+    with django_assert_max_num_queries(25):
+        assert client.get(url).status_code == 200
+    for view in ("front", "left_profile", "right_profile", "close_up"):
+        photo_upload(consultation=consultation, actor=dr_ada, data=jpeg_with_gps(), view=view)
+    with django_assert_max_num_queries(25) as captured:
+        assert client.get(url).status_code == 200
+    few = len(captured.captured_queries)
+    photo_upload(consultation=consultation, actor=dr_ada, data=jpeg_with_gps(), view="front")
+    with django_assert_max_num_queries(few):
+        assert client.get(url).status_code == 200

@@ -1,0 +1,152 @@
+"""Reads of treatment plans, always scoped to what the user may see."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from cellclinic.accounts.access import site_ids_with
+from cellclinic.accounts.models import User
+from cellclinic.accounts.roles import Permission
+from cellclinic.candidacy.models import Assessment
+from cellclinic.catalogue.registry import get_catalogue
+from cellclinic.consultations.models import Consent, Consultation
+from cellclinic.patients.models import Patient
+from cellclinic.treatment.models import PlanStep, TreatmentPlan
+from cellclinic.treatment.schedule import what_to_expect
+
+
+def _with_steps(plans: QuerySet[TreatmentPlan]) -> QuerySet[TreatmentPlan]:
+    return plans.select_related("patient", "site").prefetch_related(
+        Prefetch("steps", queryset=PlanStep.objects.order_by("sequence"))
+    )
+
+
+def plans_visible_to(user: User) -> QuerySet[TreatmentPlan]:
+    """Staff: plans at the sites where they may see patients. Portal users: their own plans."""
+    if not user.is_authenticated:
+        return TreatmentPlan.objects.none()
+    if user.is_patient:
+        return TreatmentPlan.objects.filter(patient__portal_user=user)
+    return TreatmentPlan.objects.filter(site_id__in=site_ids_with(user, Permission.PATIENT_VIEW))
+
+
+def plan_get_for_staff(user: User, plan_id: int) -> TreatmentPlan:
+    """A plan with its steps for a staff page or endpoint; 404 for portal users, missing or elsewhere."""
+    if not user.is_authenticated or user.is_patient:
+        raise Http404("Not found")
+    plan = _with_steps(plans_visible_to(user)).filter(pk=plan_id).first()
+    if plan is None:
+        raise Http404("Not found")
+    return plan
+
+
+def plans_for_patient(patient: Patient) -> list[TreatmentPlan]:
+    """A patient's plans, newest first, each with its steps (two queries however many there are)."""
+    return list(_with_steps(TreatmentPlan.objects.filter(patient=patient)).order_by("-created_at", "-id"))
+
+
+def plans_for_staff_list(user: User, patient_id: int | None = None) -> QuerySet[TreatmentPlan]:
+    """Plans a staff user may see, optionally of one patient, newest first."""
+    plans = plans_visible_to(user).select_related("patient", "site").order_by("-created_at", "-id")
+    if patient_id is not None:
+        plans = plans.filter(patient_id=patient_id)
+    return plans
+
+
+def consultations_ready_for_plan(patient: Patient) -> list[Consultation]:
+    """Decided "proceed" consultations with a signed consent for the therapy and no active plan."""
+    signed = Consent.objects.filter(
+        consultation=OuterRef("pk"), therapy_code=OuterRef("therapy_code"), status=Consent.Status.SIGNED
+    )
+    planned = TreatmentPlan.objects.filter(consultation=OuterRef("pk"), status=TreatmentPlan.Status.ACTIVE)
+    return list(
+        Consultation.objects.filter(
+            patient=patient,
+            status=Consultation.Status.DECIDED,
+            decision=Consultation.Decision.PROCEED,
+        )
+        .filter(Exists(signed))
+        .exclude(Exists(planned))
+        .order_by("-decided_at", "-id")
+    )
+
+
+def consultation_get_for_planning(user: User, consultation_id: int) -> Consultation:
+    """A consultation at a site where USER may make plans; 404 otherwise, missing or elsewhere."""
+    if not user.is_authenticated or user.is_patient:
+        raise Http404("Not found")
+    sites = site_ids_with(user, Permission.PLAN_CREATE)
+    consultation = (
+        Consultation.objects.select_related("patient", "site")
+        .filter(pk=consultation_id, site_id__in=sites)
+        .first()
+    )
+    if consultation is None:
+        raise Http404("Not found")
+    return consultation
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """The next thing that happens in a patient's active plan, and what to expect from it."""
+
+    plan: TreatmentPlan
+    step: PlanStep
+    therapy_name: str
+    expect: list[str]
+
+
+def _therapy_name(code: str) -> str:
+    therapy = get_catalogue().therapies.get(code)
+    return therapy.name if therapy else code
+
+
+def next_step_of(plans: list[TreatmentPlan], today: date) -> NextStep | None:
+    """The earliest step due today or later over the active plans (their steps already fetched)."""
+    upcoming = [
+        (step.due_date, plan.pk, step.sequence, plan, step)
+        for plan in plans
+        if plan.status == TreatmentPlan.Status.ACTIVE
+        for step in plan.steps.all()
+        if step.due_date >= today
+    ]
+    if not upcoming:
+        return None
+    *_, plan, step = min(upcoming, key=lambda item: item[:3])
+    therapy = get_catalogue().therapies.get(plan.therapy_code)
+    indication = plan.consultation.indication or None
+    expect = what_to_expect(therapy, step.kind, indication) if therapy else []
+    return NextStep(plan, step, _therapy_name(plan.therapy_code), expect)
+
+
+def portal_pathway(patient: Patient) -> dict:
+    """What the portal shows a patient of their own pathway, in a fixed number of queries.
+
+    The latest self-assessment, decided consultations, consents, plans with their steps, and the
+    next step. The caller has made sure PATIENT is the signed-in patient's own record.
+    """
+    assessment = Assessment.objects.filter(patient=patient).order_by("-created_at", "-id").first()
+    consultations = list(
+        Consultation.objects.filter(patient=patient, status=Consultation.Status.DECIDED)
+        .select_related("practitioner")
+        .order_by("-decided_at", "-id")
+    )
+    consents = list(Consent.objects.filter(patient=patient).order_by("-created_at", "-id"))
+    plans = list(
+        TreatmentPlan.objects.filter(patient=patient)
+        .select_related("consultation")
+        .prefetch_related(Prefetch("steps", queryset=PlanStep.objects.order_by("sequence")))
+        .order_by("-created_at", "-id")
+    )
+    return {
+        "assessment": assessment,
+        "consultations": [
+            (c, _therapy_name(c.therapy_code) if c.therapy_code else "") for c in consultations
+        ],
+        "consents": [(c, _therapy_name(c.therapy_code)) for c in consents],
+        "plans": [(p, _therapy_name(p.therapy_code)) for p in plans],
+        "next_step": next_step_of(plans, timezone.localdate()),
+    }

@@ -1,0 +1,188 @@
+"""The plan timeline and the chart's treatment panel, as inclusion tags."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django import template
+from django.utils import timezone
+
+from cellclinic.accounts.access import has_permission
+from cellclinic.accounts.roles import Permission
+from cellclinic.catalogue.registry import get_catalogue
+from cellclinic.treatment.models import PlanStep, TreatmentPlan
+from cellclinic.treatment.schedule import Step, StepKind, next_index
+from cellclinic.treatment.selectors import consultations_ready_for_plan, plans_for_patient
+
+register = template.Library()
+
+KIND_LABELS = dict(PlanStep.Kind.choices)
+PHASES = (
+    ("preparation", "Preparing the cells", {StepKind.HARVEST, StepKind.PROCESSING, StepKind.PRODUCT_READY}),
+    ("treatment", "Treatment and aftercare", {StepKind.SESSION, StepKind.AFTERCARE}),
+    ("follow_up", "Follow-up visits", {StepKind.FOLLOW_UP}),
+)
+# The drawing is 1000 units wide with a margin each side; the page scales it to the screen.
+WIDTH, MARGIN = 1000, 12
+
+
+@dataclass(frozen=True)
+class Row:
+    """One step as the timeline shows it."""
+
+    kind: str
+    kind_label: str
+    phase: str
+    label: str
+    detail: str
+    due: date
+    window_start: date
+    window_end: date
+    primary_endpoint: bool
+    state: str  # "past", "next" or "later"
+    x: float
+    window_x: float
+    window_width: float
+
+    @property
+    def corner_x(self) -> float:
+        """Left edge of the diamond that marks the main result visit."""
+        return round(self.x - 7, 1)
+
+    @property
+    def has_window(self) -> bool:
+        return self.window_start != self.window_end
+
+
+@dataclass(frozen=True)
+class Band:
+    key: str
+    label: str
+    start: date
+    end: date
+    x: float
+    width: float
+
+
+def _phase(kind: str) -> str:
+    for key, _, kinds in PHASES:
+        if kind in kinds:
+            return key
+    return "treatment"
+
+
+def _plain(step) -> tuple:
+    if isinstance(step, Step):
+        return (
+            step.kind.value,
+            step.label,
+            step.detail,
+            step.due,
+            step.window_start,
+            step.window_end,
+            step.primary_endpoint,
+        )
+    return (
+        step.kind,
+        step.label,
+        step.detail,
+        step.due_date,
+        step.window_start,
+        step.window_end,
+        step.primary_endpoint,
+    )
+
+
+def timeline_rows(steps, today: date, *, stopped: bool = False) -> tuple[list[Row], list[Band], float | None]:
+    """Rows for each step, phase bands and where today falls, all placed on one drawing."""
+    plain = [_plain(step) for step in steps]
+    if not plain:
+        return [], [], None
+    first = min(min(p[3], p[4]) for p in plain)
+    last = max(p[5] for p in plain)
+    span = max((last - first).days, 1)
+
+    def x(day: date) -> float:
+        return round(MARGIN + (day - first).days / span * (WIDTH - 2 * MARGIN), 1)
+
+    upcoming = None if stopped else next_index([p[3] for p in plain], today)
+    rows = []
+    for index, (kind, label, detail, due, start, end, endpoint) in enumerate(plain):
+        state = "past" if due < today else ("next" if index == upcoming else "later")
+        rows.append(
+            Row(
+                kind,
+                KIND_LABELS.get(kind, kind),
+                _phase(kind),
+                label,
+                detail,
+                due,
+                start,
+                end,
+                endpoint,
+                state,
+                x(due),
+                x(start),
+                max(round(x(end) - x(start), 1), 0),
+            )
+        )
+    bands = []
+    for key, label, _ in PHASES:
+        members = [row for row in rows if row.phase == key]
+        if members:
+            start = min(row.window_start for row in members)
+            end = max(row.window_end for row in members)
+            bands.append(Band(key, label, start, end, x(start), max(round(x(end) - x(start), 1), 4)))
+    today_x = x(today) if first <= today <= last else None
+    return rows, bands, today_x
+
+
+def therapy_name(code: str) -> str:
+    therapy = get_catalogue().therapies.get(code)
+    return therapy.name if therapy else code
+
+
+@register.inclusion_tag("treatment/_timeline.html")
+def plan_timeline(plan_or_steps, today: date | None = None, heading_level: int = 3):
+    """A plan's steps (or steps laid out for a preview) as a drawing with an ordered list underneath."""
+    today = today or timezone.localdate()
+    if isinstance(plan_or_steps, TreatmentPlan):
+        plan, steps = plan_or_steps, list(plan_or_steps.steps.all())
+        stopped = plan.status != TreatmentPlan.Status.ACTIVE
+    else:
+        plan, steps, stopped = None, list(plan_or_steps), False
+    rows, bands, today_x = timeline_rows(steps, today, stopped=stopped)
+    upcoming = next((row for row in rows if row.state == "next"), None)
+    summary = ", ".join(f"{band.label} from {band.start:%-d %B %Y} to {band.end:%-d %B %Y}" for band in bands)
+    return {
+        "plan": plan,
+        "rows": rows,
+        "bands": bands,
+        "today": today,
+        "today_x": today_x,
+        "next_row": upcoming,
+        "summary": summary,
+        "id": f"plan-{plan.pk}" if plan else "plan-preview",
+        "width": WIDTH,
+    }
+
+
+@register.inclusion_tag("treatment/_panel.html")
+def treatment_panel(patient, user):
+    """The chart's panel: the patient's plans, and "Make a plan" where a consent is in force."""
+    plans = plans_for_patient(patient)
+    today = timezone.localdate()
+    entries = []
+    for plan in plans:
+        steps = list(plan.steps.all())
+        upcoming = next_index([step.due_date for step in steps], today)
+        shown = (
+            steps[upcoming] if upcoming is not None and plan.status == TreatmentPlan.Status.ACTIVE else None
+        )
+        entries.append((plan, therapy_name(plan.therapy_code), shown))
+    can_create = has_permission(user, Permission.PLAN_CREATE, patient.site_id)
+    ready = consultations_ready_for_plan(patient) if can_create else []
+    return {
+        "patient": patient,
+        "entries": entries,
+        "ready": [(consultation, therapy_name(consultation.therapy_code)) for consultation in ready],
+    }
