@@ -300,10 +300,12 @@ class _Fired:
     def __init__(self) -> None:
         self.reasons: dict[tuple[str, str], Reason] = {}
 
-    def add(self, rule: Rule, effect: str | None = None, **values: Any) -> None:
+    def add(self, rule: Rule, effect: str | None = None, *, ref: str = "", **values: Any) -> None:
+        """Fire RULE; REF names the catalogue entry it was applied to (therapy, or therapy.restriction)."""
         text = rule.text.format_map(_Blank(values))
-        key = (rule.id, text)
-        new = Reason(rule.id, text, effect or rule.effect)
+        rule_id = f"{rule.id}:{ref}" if ref else rule.id
+        key = (rule_id, text)
+        new = Reason(rule_id, text, effect or rule.effect)
         old = self.reasons.get(key)
         if old is None or SEVERITY[new.effect] > SEVERITY[old.effect]:
             self.reasons[key] = new
@@ -379,7 +381,7 @@ def _indication_failures(
     if not indication.treats_area(answers.area):
         areas = _join(AREA_LABELS[a.value].lower() for a in indication.areas)
         for rule in rules.of_kind("area"):
-            fired.add(rule, therapy=therapy.name, areas=areas, indication=label)
+            fired.add(rule, ref=therapy.code, therapy=therapy.name, areas=areas, indication=label)
         ok = False
     if indication.min_age_years is not None and answers.age < indication.min_age_years.value:
         for rule in rules.of_kind("min_age"):
@@ -395,7 +397,9 @@ def _indication_failures(
             only = set(answers.concerns) == {concern}
             for rule in rules.of_kind("vitiligo_unstable"):
                 effect = rule.params.get("effect_when_only_concern") if only else None
-                fired.add(rule, effect, therapy=therapy.name, months=needed, answered=months)
+                fired.add(
+                    rule, effect, ref=therapy.code, therapy=therapy.name, months=needed, answered=months
+                )
             ok = False
     if (
         concern == "wound"
@@ -403,7 +407,7 @@ def _indication_failures(
         and answers.condition.wound_open is False
     ):
         for rule in rules.of_kind("wound_closed"):
-            fired.add(rule, therapy=therapy.name)
+            fired.add(rule, ref=therapy.code, therapy=therapy.name)
         ok = False
     return ok
 
@@ -420,27 +424,47 @@ def _restriction_rules(
         code = restriction.screening.value
         if code in yes:
             for rule in rules.of_kind("contraindication"):
-                fired.add(rule, therapy=therapy.name, restriction=_lower_first(restriction.text))
+                fired.add(
+                    rule,
+                    ref=f"{therapy.code}.{restriction.code}",
+                    therapy=therapy.name,
+                    restriction=_lower_first(restriction.text),
+                )
             allowed = False
         elif coarse_allergy and code in rules.component_allergy_codes:
             for rule in rules.of_kind("component_allergy"):
-                fired.add(rule, therapy=therapy.name, restriction=_lower_first(restriction.text))
+                fired.add(
+                    rule,
+                    ref=f"{therapy.code}.{restriction.code}",
+                    therapy=therapy.name,
+                    restriction=_lower_first(restriction.text),
+                )
     for restriction in therapy.cautions:
         if not _applies(restriction, concern) or restriction.screening is None:
             continue
         code = restriction.screening.value
         if code in yes:
             for rule in rules.of_kind("caution"):
-                fired.add(rule, therapy=therapy.name, restriction=_lower_first(restriction.text))
+                fired.add(
+                    rule,
+                    ref=f"{therapy.code}.{restriction.code}",
+                    therapy=therapy.name,
+                    restriction=_lower_first(restriction.text),
+                )
         elif coarse_allergy and code in rules.component_allergy_codes:
             for rule in rules.of_kind("component_allergy"):
-                fired.add(rule, therapy=therapy.name, restriction=_lower_first(restriction.text))
+                fired.add(
+                    rule,
+                    ref=f"{therapy.code}.{restriction.code}",
+                    therapy=therapy.name,
+                    restriction=_lower_first(restriction.text),
+                )
     return allowed
 
 
 def _alternatives(answers: Answers, catalogue, rules: RuleSet, fired: _Fired) -> tuple[AlternativeFit, ...]:
     unstable_ids = {rule.id for rule in rules.of_kind("vitiligo_unstable")}
-    unstable = any(reason.rule in unstable_ids for reason in fired.reasons.values())
+    unstable = any(reason.rule.split(":")[0] in unstable_ids for reason in fired.reasons.values())
     found = []
     for alternative in catalogue.alternatives_for(answers.concerns):
         hints = []

@@ -43,6 +43,22 @@ ACTION_LABELS = {
     "patient.update": "Record changed",
     "patient.link_portal_user": "Portal account linked",
     "signature.create": "Signed",
+    "assessment.create": "Candidacy assessed",
+    "enquiry.register": "Registered from a consultation request",
+    "consultation.start": "Consultation started",
+    "consultation.update": "Consultation notes changed",
+    "consultation.assessment": "Candidacy re-assessed in consultation",
+    "consultation.expectations_discussed": "Expectations discussed",
+    "consultation.alternatives": "Alternatives discussed",
+    "consultation.decide": "Consultation decision signed",
+    "photo.upload": "Photograph added",
+    "consent.prepare": "Consent prepared",
+    "consent.patient_sign": "Consent signed by the patient",
+    "consent.patient_sign_in_clinic": "Consent signed by the patient in clinic",
+    "consent.countersign": "Consent countersigned",
+    "consent.withdraw": "Consent withdrawn",
+    "plan.create": "Treatment plan made",
+    "plan.stop": "Treatment plan stopped",
 }
 
 

@@ -141,12 +141,20 @@ def portal_pathway(patient: Patient) -> dict:
         .prefetch_related(Prefetch("steps", queryset=PlanStep.objects.order_by("sequence")))
         .order_by("-created_at", "-id")
     )
+    named_consents = [(c, _therapy_name(c.therapy_code)) for c in consents]
     return {
         "assessment": assessment,
+        "consent_to_sign": next(
+            (entry for entry in named_consents if entry[0].status == Consent.Status.AWAITING_PATIENT), None
+        ),
+        "consent_to_countersign": next(
+            (entry for entry in named_consents if entry[0].status == Consent.Status.AWAITING_PRACTITIONER),
+            None,
+        ),
         "consultations": [
             (c, _therapy_name(c.therapy_code) if c.therapy_code else "") for c in consultations
         ],
-        "consents": [(c, _therapy_name(c.therapy_code)) for c in consents],
+        "consents": named_consents,
         "plans": [(p, _therapy_name(p.therapy_code)) for p in plans],
         "next_step": next_step_of(plans, timezone.localdate()),
     }

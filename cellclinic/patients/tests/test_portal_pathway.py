@@ -170,3 +170,29 @@ def test_the_portal_runs_a_fixed_number_of_queries(
         response = client.get(URL)
     assert len(response.context["plans"]) == 4
     assert timezone.localdate() <= response.context["next_step"].step.due_date
+
+
+def test_a_consent_waiting_for_the_patient_is_what_happens_next(client, pat, patient_a, dr_ada):
+    consent = make_consent(make_consultation(patient_a, dr_ada), status=Consent.Status.AWAITING_PATIENT)
+    client.force_login(pat)
+    body = client.get(URL).content.decode()
+    assert "Read and sign your consent form" in body
+    assert f"/consents/{consent.pk}/sign/" in body
+
+
+def test_after_signing_the_patient_reads_that_the_practitioner_signs_next(client, pat, patient_a, dr_ada):
+    make_consent(make_consultation(patient_a, dr_ada), status=Consent.Status.AWAITING_PRACTITIONER)
+    client.force_login(pat)
+    body = client.get(URL).content.decode()
+    assert "Read and sign your consent form" not in body
+    assert "Your practitioner signs it next" in body
+
+
+def test_an_assessment_from_the_consultation_is_not_called_a_self_assessment(client, pat, patient_a):
+    Assessment.objects.create(
+        source="practitioner", answers={}, result=RESULT, outcome="suitable", ruleset="t", patient=patient_a
+    )
+    client.force_login(pat)
+    body = client.get(URL).content.decode()
+    assert "Your assessment at consultation" in body
+    assert "Your self-assessment" not in body
