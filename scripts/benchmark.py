@@ -109,7 +109,148 @@ def timed(fn, repeat: int) -> tuple[float, float]:
     return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
 
 
+def pathway_benchmarks() -> None:
+    """The self-assessment rules, its public endpoint, the enquiry worklist, consent PDFs and photos."""
+    import io
+
+    from PIL import Image
+
+    from cellclinic.candidacy.answers import answers_check
+    from cellclinic.candidacy.engine import evaluate
+    from cellclinic.candidacy.models import Assessment, Enquiry
+    from cellclinic.candidacy.services import get_ruleset
+    from cellclinic.catalogue.registry import get_catalogue
+    from cellclinic.consultations.consent_document import consent_document
+    from cellclinic.consultations.consent_pdf import consent_pdf
+    from cellclinic.core.images import clean_image
+
+    progress(f"migrating {connection.vendor} database")
+    call_command("migrate", verbosity=0)
+    lab = Site.objects.create(code="LAB", name="Lab", kind="lab")
+    site = Site.objects.create(code="NCL", name="North Clinic", kind="clinic", lab=lab)
+    user = User.objects.create_user("bench", password="bench-password-123", first_name="Bench")
+    Membership.objects.create(user=user, site=site, role="nurse")
+    client = Client()
+    client.force_login(user)
+    anonymous = Client()
+    settings.PUBLIC_ASSESSMENT_RATE = "1000000/h"
+    answers = {
+        "concerns": ["vitiligo", "scar"],
+        "area": "face",
+        "age": 34,
+        "health": {"generally_fit_and_healthy": True, "keloid_history": False, "cold_sores": True},
+        "condition": {"vitiligo_stable_months": 18, "wound_open": False, "months_since_injury": 30},
+        "expectation": "gradual_improvement",
+    }
+    catalogue, rules = get_catalogue(), get_ruleset()
+    _, parsed = answers_check(answers, detailed_allergies=False)
+    rows = []
+
+    progress("rules engine")
+    count = 2000
+    start = time.perf_counter()
+    for _ in range(count):
+        evaluate(parsed, catalogue, rules)
+    engine_rate = count / (time.perf_counter() - start)
+
+    def post_assessment():
+        return anonymous.post("/api/v1/assessments", answers, content_type="application/json")
+
+    assert post_assessment().status_code == 200
+    median, p95 = timed(post_assessment, 50)
+    rows.append(("POST /api/v1/assessments (rules, store, audit)", "—", f"{median:.1f}", f"{p95:.1f}"))
+
+    result = evaluate(parsed, catalogue, rules).as_dict()
+    for size in (1_000, 10_000, 50_000):
+        progress(f"enquiry worklist of {size}")
+        have = Enquiry.objects.count()
+        batch = [
+            Assessment(source="public", answers=answers, result=result, outcome="suitable", ruleset="bench")
+            for _ in range(have, size)
+        ]
+        Assessment.objects.bulk_create(batch, batch_size=2000)
+        new = list(Assessment.objects.order_by("-id")[: len(batch)])
+        Enquiry.objects.bulk_create(
+            [
+                Enquiry(
+                    site=site,
+                    assessment=a,
+                    name=f"Enquirer {a.pk}",
+                    email="e@example.org",
+                    consent_to_contact=True,
+                    status=["new", "contacted", "booked"][a.pk % 3],
+                )
+                for a in new
+            ],
+            batch_size=2000,
+        )
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+        some = Enquiry.objects.order_by("id")[size // 2]
+        checks = {
+            "enquiry worklist page 1": lambda: client.get("/enquiries/"),
+            "enquiry worklist, status new": lambda: client.get("/enquiries/", {"status": "new"}),
+            "enquiry detail with its assessment": lambda e=some: client.get(f"/enquiries/{e.pk}/"),
+        }
+        for name, fn in checks.items():
+            status = fn().status_code
+            assert status == 200, f"{name}: {status}"
+            median, p95 = timed(fn, 30)
+            rows.append((name, f"{size:,}", f"{median:.1f}", f"{p95:.1f}"))
+
+    progress("consent PDF")
+    therapy = catalogue.therapies["autologous_fibroblast_injection"]
+    document = consent_document(therapy, list(catalogue.alternatives.values()), indication="premature_ageing")
+
+    def render():
+        return consent_pdf(
+            document,
+            patient_name="Helen Carter",
+            mrn="NCL-000019-I",
+            clinic="North Clinic",
+            document_hash="0" * 64,
+            choices={"photographs": True, "outcome_reports": False},
+            signatures=[],
+            signed=False,
+            status="Waiting for the patient's signature",
+        )
+
+    pdf_bytes = len(render())
+    pdf_median, pdf_p95 = timed(render, 20)
+
+    progress("photo cleaning")
+    buffer = io.BytesIO()
+    Image.effect_noise((4000, 3000), 40).convert("RGB").save(buffer, format="JPEG", quality=90)
+    photo = buffer.getvalue()
+
+    def clean():
+        return clean_image(photo, max_bytes=settings.PHOTO_MAX_BYTES, max_pixels=settings.PHOTO_MAX_PIXELS)
+
+    photo_median, photo_p95 = timed(clean, 10)
+
+    print(
+        f"\nDatabase: {connection.vendor}; Python {platform.python_version()}; {platform.machine()}, "
+        f"{os.cpu_count()} cores\n"
+    )
+    print(f"Rules engine (pure, 7 therapy files): {engine_rate:,.0f} evaluations/s\n")
+    print("| request | enquiries | median ms | p95 ms |\n| --- | ---: | ---: | ---: |")
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    print(
+        f"\nConsent PDF (fibroblast injection, {pdf_bytes / 1024:,.0f} KiB): median {pdf_median:.1f} ms, "
+        f"p95 {pdf_p95:.1f} ms"
+    )
+    print(
+        f"Photo check and re-encode without metadata (12 MP JPEG, {len(photo) / 1e6:.1f} MB): "
+        f"median {photo_median:.0f} ms, p95 {photo_p95:.0f} ms"
+    )
+
+
 def main() -> None:
+    if os.environ.get("BENCH_ONLY") == "pathway":
+        pathway_benchmarks()
+        return
     progress(f"migrating {connection.vendor} database")
     call_command("migrate", verbosity=0)
     lab = Site.objects.create(code="LAB", name="Lab", kind="lab")

@@ -76,7 +76,10 @@ class Enquiry(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["site", "status", "created_at"], name="enquiry_worklist_idx")]
+        indexes = [
+            models.Index(fields=["site", "status", "created_at"], name="enquiry_worklist_idx"),
+            models.Index(fields=["site", "created_at"], name="enquiry_site_newest_idx"),
+        ]
         verbose_name_plural = "enquiries"
 
     def __str__(self) -> str:

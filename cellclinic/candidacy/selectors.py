@@ -30,8 +30,12 @@ def enquiries_visible_to(user: User) -> QuerySet[Enquiry]:
 
 
 def enquiry_list(user: User, *, status: str = "") -> QuerySet[Enquiry]:
-    """The worklist, newest first, optionally of one status."""
-    enquiries = enquiries_visible_to(user).select_related("site", "assessment", "patient")
+    """The worklist, newest first, optionally of one status (the assessments' answers stay unread)."""
+    enquiries = (
+        enquiries_visible_to(user)
+        .select_related("site", "assessment", "patient")
+        .defer("assessment__answers", "assessment__result")
+    )
     if status in Enquiry.Status.values:
         enquiries = enquiries.filter(status=status)
     return enquiries.order_by("-created_at", "-id")

@@ -12,7 +12,7 @@ TOO_MANY = "Too many requests from your address. Please wait a while and try aga
 
 def client_address(group, request) -> str:
     """django-ratelimit's key: the client's address, read as the sign-in limiter reads it."""
-    return address_of(request)
+    return address_of(request) or "unknown"
 
 
 def assessment_limited(request) -> bool:

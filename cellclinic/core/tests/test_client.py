@@ -40,3 +40,10 @@ def test_the_sign_in_limiter_reads_the_same_address(settings):
     settings.TRUSTED_PROXY_COUNT = 1
     request = _request(forwarded="198.51.100.1, 203.0.113.7")
     assert get_client_ip_address(request) == "203.0.113.7" == client_address(request)
+
+
+def test_no_address_at_all_is_none_not_a_made_up_value(settings):
+    settings.TRUSTED_PROXY_COUNT = 0
+    request = RequestFactory().get("/")
+    del request.META["REMOTE_ADDR"]
+    assert client_address(request) is None
