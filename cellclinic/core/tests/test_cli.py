@@ -13,9 +13,12 @@ from cellclinic.accounts.models import Membership, Site, User
 from cellclinic.accounts.roles import Role
 from cellclinic.audit.chain import verify_chain
 from cellclinic.audit.models import AuditEvent, Signature
+from cellclinic.candidacy.models import Assessment, Enquiry
+from cellclinic.consultations.models import Consent, Consultation, Photo
 from cellclinic.core.demo_data import DEMO_PASSWORD
 from cellclinic.patients.models import Patient
 from cellclinic.patients.screening import INDICATIONS
+from cellclinic.treatment.models import TreatmentPlan
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -49,6 +52,27 @@ def test_demo_creates_sites_users_per_role_and_patients_over_every_indication():
     assert "DEMO ONLY" in text and DEMO_PASSWORD in text and "patients: 30 of" in text
     events = AuditEvent.objects.order_by("id").values()
     assert verify_chain(events).ok
+
+
+@pytest.mark.django_db
+def test_demo_has_patients_at_every_stage_of_the_pathway():
+    call_command("demo", stdout=io.StringIO())
+    public = Assessment.objects.filter(source="public")
+    assert set(public.values_list("outcome", flat=True)) >= {"suitable", "consult"}
+    assert set(Enquiry.objects.values_list("status", flat=True)) >= {"new", "contacted", "booked"}
+    registered = Enquiry.objects.exclude(patient=None).get()
+    assert Consultation.objects.filter(patient=registered.patient, status="open").exists()
+    decisions = set(Consultation.objects.filter(status="decided").values_list("decision", flat=True))
+    assert decisions == {"proceed", "alternative", "decline"}
+    portal_patient = Patient.objects.get(portal_user__username="patient")
+    assert Consent.objects.get(patient=portal_patient).status == "awaiting_patient"
+    statuses = set(Consent.objects.values_list("status", flat=True))
+    assert statuses == {"awaiting_patient", "signed", "withdrawn"}
+    assert all(consent.pdf_sha256 for consent in Consent.objects.filter(status__in=["signed", "withdrawn"]))
+    assert TreatmentPlan.objects.filter(status="active").count() == 3
+    assert TreatmentPlan.objects.get(status="stopped").consent.status == "withdrawn"
+    assert Photo.objects.exists()
+    assert verify_chain(AuditEvent.objects.order_by("id").values()).ok
 
 
 @pytest.mark.django_db
