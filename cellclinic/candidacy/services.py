@@ -119,13 +119,21 @@ def history_reviewed(patient: Patient) -> bool:
 
 
 def chart_answers(
-    patient: Patient, *, concerns: list[str], area: str, expectation: str, condition: dict | None = None
+    patient: Patient,
+    *,
+    concerns: list[str],
+    area: str,
+    expectation: str,
+    condition: dict | None = None,
+    earlier: dict | None = None,
 ) -> dict[str, Any]:
     """API-shaped answers prefilled from PATIENT's chart, for a practitioner to check and correct.
 
     A checklist item on the chart is a "yes". When a signed history review covers the chart as it
     stands, an item not on it is a "no"; otherwise it is left unanswered for the practitioner to ask.
-    General fitness is never on the chart, so it is left unanswered.
+    General fitness is never on the chart. EARLIER, the answers the patient gave in their own
+    self-assessment, fills what the chart leaves unanswered (never overriding the chart), and the
+    condition details.
     """
     reviewed = history_reviewed(patient)
     absent: bool | None = False if reviewed else None
@@ -134,6 +142,13 @@ def chart_answers(
     for key, code in HEALTH_FROM_CHART.items():
         health[key] = True if code in codes else absent
     health["product_component_allergy"] = True if codes & set(COMPONENT_ALLERGIES) else absent
+    earlier = earlier or {}
+    for key, value in (earlier.get("health") or {}).items():
+        if key in health and health[key] is None and isinstance(value, bool):
+            health[key] = value
+    earlier_condition = {
+        key: value for key, value in (earlier.get("condition") or {}).items() if value is not None
+    }
     return {
         "concerns": list(concerns),
         "area": area,
@@ -143,6 +158,7 @@ def chart_answers(
             "vitiligo_stable_months": None,
             "wound_open": None,
             "months_since_injury": None,
+            **earlier_condition,
             **(condition or {}),
         },
         "expectation": expectation,

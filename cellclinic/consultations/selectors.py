@@ -34,7 +34,7 @@ def consultation_get_for_user(
     """The consultation with its patient, site and practitioner, or 404 (missing or not visible)."""
     consultation = (
         consultations_visible_to(user, permission)
-        .select_related("patient", "site", "practitioner", "assessment", "enquiry")
+        .select_related("patient", "site", "practitioner", "assessment", "enquiry__assessment")
         .filter(pk=consultation_id)
         .first()
     )

@@ -116,14 +116,29 @@ def consultation_start_view(request, pk: int):
     return render(request, "consultations/start.html", context, status=422 if errors else 200)
 
 
+PREFILLED = ("area", "expectation")
+
+
+def _earlier(consultation: Consultation) -> dict:
+    """The patient's own self-assessment answers, when the consultation came from their request."""
+    enquiry = consultation.enquiry
+    return enquiry.assessment.answers if enquiry is not None and enquiry.assessment_id else {}
+
+
 def _answers_for(consultation: Consultation, prefill: PrefillForm) -> dict | None:
     from cellclinic.candidacy.services import chart_answers
 
-    area = prefill.cleaned_data["area"] if prefill.is_valid() else "face"
-    expectation = prefill.cleaned_data["expectation"] if prefill.is_valid() else "gradual_improvement"
+    earlier = _earlier(consultation)
+    if prefill.is_valid():
+        area, expectation = prefill.cleaned_data["area"], prefill.cleaned_data["expectation"]
+    else:
+        area = earlier.get("area") or "face"
+        expectation = earlier.get("expectation") or "gradual_improvement"
     concerns = [consultation.indication or consultation.patient.presenting_concern]
     concerns = [c for c in concerns if c]
-    return chart_answers(consultation.patient, concerns=concerns, area=area, expectation=expectation)
+    return chart_answers(
+        consultation.patient, concerns=concerns, area=area, expectation=expectation, earlier=earlier
+    )
 
 
 def _detail_context(request, consultation: Consultation, **forms) -> dict:
@@ -177,7 +192,9 @@ def _detail_context(request, consultation: Consultation, **forms) -> dict:
                     "findings": consultation.findings,
                 }
             ),
-            prefill_form=prefill if request.GET else PrefillForm(),
+            prefill_form=prefill
+            if request.GET
+            else PrefillForm(initial={k: v for k, v in _earlier(consultation).items() if k in PREFILLED}),
             candidacy_form=forms.get("candidacy_form")
             or CandidacyForm(answers=_answers_for(consultation, prefill)),
             alternatives_form=forms.get("alternatives_form")
@@ -434,6 +451,11 @@ def _consent_context(request, consent: Consent, **extra) -> dict:
         "can_countersign": can_prepare and consent.status == Consent.Status.AWAITING_PRACTITIONER,
         "can_withdraw": consent.status != Consent.Status.WITHDRAWN
         and (user.is_patient or has_permission(user, Permission.CONSENT_WITHDRAW, consent.site_id)),
+        # Signed and in force, no plan made on it yet: the next step is the plan.
+        "can_plan": staff
+        and consent.status == Consent.Status.SIGNED
+        and has_permission(user, Permission.PLAN_CREATE, consent.site_id)
+        and not consent.treatment_plans.exists(),
     }
     if context["can_countersign"]:
         context["countersign_form"] = extra.pop("countersign_form", None) or CountersignForm()

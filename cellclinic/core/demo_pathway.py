@@ -13,6 +13,7 @@ from django.utils import timezone
 from PIL import Image, ImageDraw
 
 from cellclinic.accounts.models import Site, User
+from cellclinic.candidacy.engine import FITNESS_KEY, HEALTH_KEYS
 from cellclinic.candidacy.models import Enquiry
 from cellclinic.candidacy.services import (
     assessment_run,
@@ -38,19 +39,8 @@ from cellclinic.consultations.services import (
 from cellclinic.patients.models import Patient
 from cellclinic.treatment.services import plan_create
 
-HEALTHY = {
-    "generally_fit_and_healthy": True,
-    "pregnant_or_breastfeeding": False,
-    "active_skin_infection": False,
-    "immunosuppressed": False,
-    "bleeding_disorder_or_anticoagulants": False,
-    "keloid_history": False,
-    "skin_cancer_at_site": False,
-    "collagen_disorder": False,
-    "anaesthetic_allergy": False,
-    "product_component_allergy": False,
-    "cold_sores": False,
-}
+# Fit and well, every screening answer "no".
+HEALTHY = {key: key == FITNESS_KEY for key in HEALTH_KEYS}
 
 
 @dataclass(frozen=True)

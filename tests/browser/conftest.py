@@ -70,4 +70,5 @@ def sign_in(page, username: str, password: str) -> None:
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/")
+    # Signed in when the page offers to sign out (the sign-in page itself would match any URL wait).
+    page.get_by_role("button", name="Sign out").wait_for()

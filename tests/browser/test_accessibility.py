@@ -1,8 +1,12 @@
 """Every page a clinician uses: labelled controls, one heading, keyboard entry, and a tablet-sized fit."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
+from cellclinic.candidacy.tests.helpers import HEALTHY
 from conftest import PASSWORD
 from tests.browser.conftest import sign_in
 
@@ -16,12 +20,19 @@ UNLABELLED_CONTROLS = """
   .map(el => el.outerHTML.slice(0, 120))
 """
 OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
+# Two elements with one id: a label (or aria reference) can point at only the first of them.
+DUPLICATE_IDS = """
+() => { const seen = new Set(), twice = new Set();
+  for (const el of document.querySelectorAll('[id]')) { (seen.has(el.id) ? twice : seen).add(el.id); }
+  return Array.from(twice); }
+"""
 
 
 def check_page(page, path):
     response = page.goto(path)
     assert response.status == 200, path
     assert page.evaluate(UNLABELLED_CONTROLS) == [], f"unlabelled controls on {path}"
+    assert page.evaluate(DUPLICATE_IDS) == [], f"ids used twice on {path}"
     assert page.locator("h1").count() == 1, f"{path} should have exactly one h1"
     assert page.evaluate(OVERFLOW) <= 0, f"{path} scrolls sideways on a tablet"
     page.keyboard.press("Tab")
@@ -66,3 +77,146 @@ def test_the_sign_in_page_works_from_the_keyboard(page, dr_ada):
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
     expect(page.locator("h1")).to_contain_text("Good to see you")
+
+
+# The pathway: the public self-assessment, enquiries, consultation, consent, plan and the portal ----------
+
+PHONE = {"width": 375, "height": 812}
+TABLET = {"width": 768, "height": 1024}
+FIT_AND_WELL = HEALTHY
+
+
+def _vitiligo_answers(**health) -> dict:
+    return {
+        "concerns": ["vitiligo"],
+        "area": "face",
+        "age": 34,
+        "health": {**FIT_AND_WELL, **health},
+        "condition": {"vitiligo_stable_months": 18, "wound_open": None, "months_since_injury": None},
+        "expectation": "gradual_improvement",
+    }
+
+
+def _pathway(patient, practitioner):
+    """Records along the pathway, made through the services as the pages would make them."""
+    from cellclinic.candidacy.services import assessment_run, chart_answers, enquiry_create
+    from cellclinic.consultations import services as consultations
+
+    assessment = assessment_run(answers=_vitiligo_answers(), source="public")
+    enquiry = enquiry_create(
+        assessment=assessment,
+        data={
+            "name": "Jo Rivers",
+            "email": "jo.rivers@example.org",
+            "site": patient.site,
+            "preferred_times": "Weekday mornings",
+            "consent_to_contact": True,
+        },
+    )
+    # An open consultation shows every section's form; a decided one leads to consent and a plan.
+    open_one = consultations.consultation_start(patient=patient, actor=practitioner)
+    consultations.consultation_update(
+        consultation=open_one, actor=practitioner, data={"indication": "vitiligo", "target_areas": ["face"]}
+    )
+    decided = consultations.consultation_start(patient=patient, actor=practitioner, enquiry=enquiry)
+    consultations.consultation_update(
+        consultation=decided,
+        actor=practitioner,
+        data={"indication": "vitiligo", "severity_scale": "f_vasi", "severity_score": "0.8"},
+    )
+    answers = chart_answers(patient, concerns=["vitiligo"], area="face", expectation="gradual_improvement")
+    answers["health"] = dict(FIT_AND_WELL)
+    answers["condition"]["vitiligo_stable_months"] = 18
+    consultations.consultation_assessment_run(consultation=decided, actor=practitioner, answers=answers)
+    consultations.consultation_expectations_discussed(consultation=decided, actor=practitioner)
+    consultations.consultation_decide(
+        consultation=decided,
+        actor=practitioner,
+        password=PASSWORD,
+        decision="proceed",
+        therapy_code="autologous_skin_cell_suspension",
+    )
+    consent = consultations.consent_prepare(consultation=decided, actor=practitioner)
+    return {
+        "assessment": assessment,
+        "enquiry": enquiry,
+        "open": open_one,
+        "decided": decided,
+        "consent": consent,
+    }
+
+
+def _sign_and_plan(consent, patient_user, practitioner):
+    from cellclinic.consultations import services as consultations
+    from cellclinic.treatment.services import plan_create
+
+    consultations.consent_patient_sign(
+        consent=consent,
+        signer=patient_user,
+        password=PASSWORD,
+        photographs=True,
+        outcome_reports=False,
+        understood=True,
+    )
+    consultations.consent_countersign(consent=consent, practitioner=practitioner, password=PASSWORD)
+    harvest = timezone.localdate() + timedelta(days=7)
+    return plan_create(consultation=consent.consultation, actor=practitioner, harvest_date=harvest)
+
+
+@pytest.mark.parametrize("size", [PHONE, TABLET], ids=["phone", "tablet"])
+def test_the_public_self_assessment_is_accessible(page, clinic_a, size):
+    from cellclinic.candidacy.services import assessment_run
+
+    suitable = assessment_run(answers=_vitiligo_answers(), source="public")
+    not_suitable = assessment_run(answers=_vitiligo_answers(pregnant_or_breastfeeding=True), source="public")
+    page.set_viewport_size(size)
+    for path in (
+        "/assess/",
+        f"/assess/result/{suitable.public_id}/",
+        f"/assess/result/{not_suitable.public_id}/",
+        f"/assess/result/{suitable.public_id}/request/",
+        f"/assess/result/{suitable.public_id}/request/sent/",
+    ):
+        check_page(page, path)
+
+
+def test_the_pathway_pages_are_accessible_for_staff_on_a_tablet(page, dr_ada, patient_a, pat):
+    records = _pathway(patient_a, dr_ada)
+    enquiry, consent = records["enquiry"], records["consent"]
+    page.set_viewport_size(TABLET)
+    sign_in(page, "ada", PASSWORD)
+    for path in (
+        "/enquiries/",
+        "/enquiries/?status=booked",
+        f"/enquiries/{enquiry.pk}/",
+        f"/enquiries/{enquiry.pk}/register/",
+        f"/consultations/start/{patient_a.pk}/?enquiry={enquiry.pk}",
+        f"/consultations/{records['open'].pk}/",
+        f"/consultations/{records['open'].pk}/photos/",
+        f"/consultations/{records['decided'].pk}/",
+        f"/consultations/{records['decided'].pk}/consent/new/",
+        f"/consents/{consent.pk}/",
+        f"/consents/{consent.pk}/sign-in-clinic/",
+        f"/patients/{patient_a.pk}/",
+    ):
+        check_page(page, path)
+    plan = _sign_and_plan(consent, pat, dr_ada)
+    for path in (
+        f"/consents/{consent.pk}/",
+        f"/consents/{consent.pk}/withdraw/",
+        f"/plans/{plan.pk}/",
+        f"/patients/{patient_a.pk}/",
+    ):
+        check_page(page, path)
+
+
+@pytest.mark.parametrize("size", [PHONE, TABLET], ids=["phone", "tablet"])
+def test_the_pathway_pages_are_accessible_for_the_patient(page, dr_ada, patient_a, pat, size):
+    consent = _pathway(patient_a, dr_ada)["consent"]
+    page.set_viewport_size(size)
+    sign_in(page, "pat", PASSWORD)
+    for path in ("/patients/portal/", f"/consents/{consent.pk}/", f"/consents/{consent.pk}/sign/"):
+        check_page(page, path)
+    _sign_and_plan(consent, pat, dr_ada)
+    for path in ("/patients/portal/", f"/consents/{consent.pk}/", f"/consents/{consent.pk}/withdraw/"):
+        check_page(page, path)

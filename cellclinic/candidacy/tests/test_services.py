@@ -253,3 +253,34 @@ def test_a_bad_registration_changes_nothing(enquiry, dr_ada):
     enquiry.refresh_from_db()
     assert enquiry.patient is None and not Patient.objects.filter(given_name="Mo").exists()
     assert AuditEvent.objects.count() == before
+
+
+def test_the_patients_own_earlier_answers_fill_what_the_chart_leaves_open(patient_a):
+    earlier = {
+        "area": "hands",
+        "health": {"pregnant_or_breastfeeding": False, "keloid_history": True, "cold_sores": None},
+        "condition": {"vitiligo_stable_months": 30, "wound_open": None},
+    }
+    patient_a.history = ["immunosuppressed"]
+    answers = chart_answers(
+        patient_a, concerns=["vitiligo"], area="face", expectation="gradual_improvement", earlier=earlier
+    )
+
+    assert answers["health"]["pregnant_or_breastfeeding"] is False
+    assert answers["health"]["keloid_history"] is True
+    assert answers["health"]["cold_sores"] is None  # still unanswered: a practitioner asks
+    assert answers["health"]["immunosuppressed"] is True  # the chart is never overridden
+    assert answers["condition"]["vitiligo_stable_months"] == 30
+    assert answers["area"] == "face"
+
+
+def test_earlier_answers_never_turn_a_yes_on_the_chart_into_a_no(patient_a):
+    patient_a.history = ["keloid_history"]
+    answers = chart_answers(
+        patient_a,
+        concerns=["scar"],
+        area="face",
+        expectation="gradual_improvement",
+        earlier={"health": {"keloid_history": False}},
+    )
+    assert answers["health"]["keloid_history"] is True

@@ -1,9 +1,13 @@
 """Consultation and consent pages: each role and site, the sections, signing with the pause, the PDF."""
 
+from datetime import timedelta
+
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from cellclinic.audit.models import AuditEvent
+from cellclinic.candidacy.engine import HEALTH_KEYS
 from cellclinic.consultations.models import Consent, Consultation
 from conftest import PASSWORD
 
@@ -91,18 +95,7 @@ def test_the_practitioner_works_through_the_sections(client, dr_ada, consultatio
         "wound_open": "no",
         "months_since_injury": "24",
     }
-    for key in (
-        "pregnant_or_breastfeeding",
-        "active_skin_infection",
-        "immunosuppressed",
-        "bleeding_disorder_or_anticoagulants",
-        "keloid_history",
-        "skin_cancer_at_site",
-        "collagen_disorder",
-        "anaesthetic_allergy",
-        "product_component_allergy",
-        "cold_sores",
-    ):
+    for key in HEALTH_KEYS[1:]:
         data[f"health_{key}"] = "no"
     assert client.post(_url("candidacy", consultation.pk), data).status_code == 302
     assert client.post(_url("expectations", consultation.pk)).status_code == 302
@@ -291,3 +284,48 @@ def test_detail_page_queries_do_not_grow_with_photos(
     photo_upload(consultation=consultation, actor=dr_ada, data=jpeg_with_gps(), view="front")
     with django_assert_max_num_queries(few):
         assert client.get(url).status_code == 200
+
+
+def test_a_consultation_from_a_request_is_prefilled_with_the_patients_own_answers(client, dr_ada, patient_a):
+    from cellclinic.candidacy.models import Assessment, Enquiry
+    from cellclinic.consultations.services import consultation_start
+
+    answers = {
+        "concerns": ["vitiligo"],
+        "area": "hands",
+        "age": 30,
+        "health": {"generally_fit_and_healthy": True, "pregnant_or_breastfeeding": False},
+        "condition": {"vitiligo_stable_months": 27, "wound_open": None, "months_since_injury": None},
+        "expectation": "instant_result",
+    }
+    assessment = Assessment.objects.create(
+        source="public", answers=answers, result={}, outcome="consult", ruleset="t", patient=patient_a
+    )
+    enquiry = Enquiry.objects.create(
+        site=patient_a.site, assessment=assessment, name="Grace Hopper", patient=patient_a
+    )
+    consultation = consultation_start(patient=patient_a, actor=dr_ada, enquiry=enquiry)
+    client.force_login(dr_ada)
+
+    form = client.get(_url("detail", consultation.pk)).context["candidacy_form"]
+
+    assert form.initial["area"] == "hands"
+    assert form.initial["expectation"] == "instant_result"
+    assert form.initial["vitiligo_stable_months"] == 27
+
+
+def test_a_signed_consent_leads_the_practitioner_to_the_plan(client, dr_ada, nurse_bo, signed_consent):
+    from cellclinic.treatment.services import plan_create
+
+    plan_url = reverse("treatment:new", kwargs={"consultation_id": signed_consent.consultation_id})
+    client.force_login(nurse_bo)
+    assert plan_url not in client.get(_url("consent_detail", signed_consent.pk)).content.decode()
+    client.force_login(dr_ada)
+    assert plan_url in client.get(_url("consent_detail", signed_consent.pk)).content.decode()
+
+    plan_create(
+        consultation=signed_consent.consultation,
+        actor=dr_ada,
+        harvest_date=timezone.localdate() + timedelta(days=7),
+    )
+    assert plan_url not in client.get(_url("consent_detail", signed_consent.pk)).content.decode()
