@@ -229,22 +229,35 @@ def _back(consultation: Consultation, anchor: str):
     return redirect(reverse("consultations:detail", args=[consultation.pk]) + f"#{anchor}")
 
 
+def _section(request, consultation: Consultation, form, *, name: str, anchor: str, saved: str, save):
+    """One section's form: valid input goes to SAVE (a service call); its errors come back on the form."""
+    if form.is_valid():
+        try:
+            save(form.cleaned_data)
+        except InvalidInput as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, saved)
+            return _back(consultation, anchor)
+    return _section_failed(request, consultation, **{name: form})
+
+
 @login_required
 @require_POST
 def consultation_goals(request, consultation_id: int):
     consultation = _run(request, consultation_id)
     form = GoalsForm(request.POST)
-    if form.is_valid():
-        try:
-            services.consultation_update(
-                consultation=consultation, actor=request.user, data=form.service_data()
-            )
-        except InvalidInput as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, "The goals are saved.")
-            return _back(consultation, "goals")
-    return _section_failed(request, consultation, goals_form=form)
+    return _section(
+        request,
+        consultation,
+        form,
+        name="goals_form",
+        anchor="goals",
+        saved="The goals are saved.",
+        save=lambda _data: services.consultation_update(
+            consultation=consultation, actor=request.user, data=form.service_data()
+        ),
+    )
 
 
 @login_required
@@ -252,17 +265,17 @@ def consultation_goals(request, consultation_id: int):
 def consultation_findings(request, consultation_id: int):
     consultation = _run(request, consultation_id)
     form = FindingsForm(request.POST)
-    if form.is_valid():
-        try:
-            services.consultation_update(
-                consultation=consultation, actor=request.user, data=form.service_data()
-            )
-        except InvalidInput as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, "The findings are saved.")
-            return _back(consultation, "findings")
-    return _section_failed(request, consultation, findings_form=form)
+    return _section(
+        request,
+        consultation,
+        form,
+        name="findings_form",
+        anchor="findings",
+        saved="The findings are saved.",
+        save=lambda _data: services.consultation_update(
+            consultation=consultation, actor=request.user, data=form.service_data()
+        ),
+    )
 
 
 @login_required
@@ -270,17 +283,17 @@ def consultation_findings(request, consultation_id: int):
 def consultation_candidacy(request, consultation_id: int):
     consultation = _run(request, consultation_id)
     form = CandidacyForm(request.POST)
-    if form.is_valid():
-        try:
-            services.consultation_assessment_run(
-                consultation=consultation, actor=request.user, answers=form.answers()
-            )
-        except InvalidInput as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, "The candidacy assessment is recorded with your answers.")
-            return _back(consultation, "candidacy")
-    return _section_failed(request, consultation, candidacy_form=form)
+    return _section(
+        request,
+        consultation,
+        form,
+        name="candidacy_form",
+        anchor="candidacy",
+        saved="The candidacy assessment is recorded with your answers.",
+        save=lambda _data: services.consultation_assessment_run(
+            consultation=consultation, actor=request.user, answers=form.answers()
+        ),
+    )
 
 
 @login_required
@@ -301,19 +314,17 @@ def consultation_alternatives(request, consultation_id: int):
     consultation = _run(request, consultation_id)
     alternatives = services.alternatives_for_indication(consultation.indication)
     form = AlternativesForm(request.POST, alternatives=alternatives)
-    if form.is_valid():
-        try:
-            services.consultation_alternatives_set(
-                consultation=consultation,
-                actor=request.user,
-                codes=form.cleaned_data["alternatives_discussed"],
-            )
-        except InvalidInput as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, "The alternatives discussed are saved.")
-            return _back(consultation, "alternatives")
-    return _section_failed(request, consultation, alternatives_form=form)
+    return _section(
+        request,
+        consultation,
+        form,
+        name="alternatives_form",
+        anchor="alternatives",
+        saved="The alternatives discussed are saved.",
+        save=lambda data: services.consultation_alternatives_set(
+            consultation=consultation, actor=request.user, codes=data["alternatives_discussed"]
+        ),
+    )
 
 
 @login_required
