@@ -418,41 +418,22 @@ def _restriction_rules(
     """Fire contraindications, cautions and unspecified allergies; True when not contraindicated."""
     coarse_allergy = answers.allergies is None and answers.health.get(COMPONENT_ALLERGY_KEY) is True
     allowed = True
-    for restriction in therapy.contraindications:
-        if not _applies(restriction, concern) or restriction.screening is None:
-            continue
-        code = restriction.screening.value
-        if code in yes:
-            for rule in rules.of_kind("contraindication"):
-                fired.add(
-                    rule,
-                    ref=f"{therapy.code}.{restriction.code}",
-                    therapy=therapy.name,
-                    restriction=_lower_first(restriction.text),
-                )
-            allowed = False
-        elif coarse_allergy and code in rules.component_allergy_codes:
-            for rule in rules.of_kind("component_allergy"):
-                fired.add(
-                    rule,
-                    ref=f"{therapy.code}.{restriction.code}",
-                    therapy=therapy.name,
-                    restriction=_lower_first(restriction.text),
-                )
-    for restriction in therapy.cautions:
-        if not _applies(restriction, concern) or restriction.screening is None:
-            continue
-        code = restriction.screening.value
-        if code in yes:
-            for rule in rules.of_kind("caution"):
-                fired.add(
-                    rule,
-                    ref=f"{therapy.code}.{restriction.code}",
-                    therapy=therapy.name,
-                    restriction=_lower_first(restriction.text),
-                )
-        elif coarse_allergy and code in rules.component_allergy_codes:
-            for rule in rules.of_kind("component_allergy"):
+    for kind, restrictions in (
+        ("contraindication", therapy.contraindications),
+        ("caution", therapy.cautions),
+    ):
+        for restriction in restrictions:
+            if not _applies(restriction, concern) or restriction.screening is None:
+                continue
+            code = restriction.screening.value
+            if code in yes:
+                fired_kind = kind
+                allowed = allowed and kind != "contraindication"
+            elif coarse_allergy and code in rules.component_allergy_codes:
+                fired_kind = "component_allergy"
+            else:
+                continue
+            for rule in rules.of_kind(fired_kind):
                 fired.add(
                     rule,
                     ref=f"{therapy.code}.{restriction.code}",
