@@ -50,7 +50,7 @@ from cellclinic.accounts.services import (
     user_password_reset,
     user_reactivate,
 )
-from cellclinic.accounts.throttle import PAUSED, password_entry_failed, password_entry_paused
+from cellclinic.accounts.throttle import with_password_entry
 from cellclinic.catalogue.registry import get_catalogue
 from cellclinic.core.errors import InvalidInput
 from cellclinic.core.forms import add_service_errors
@@ -307,26 +307,21 @@ def account(request):
 def password_change(request):
     """The current password first; the session stays signed in with the new one."""
     form = PasswordChangeForm(request.POST)
-    if password_entry_paused(request):
-        form.is_valid()
-        form.add_error(None, PAUSED)
-        return _account_page(request, status=429, password_form=form)
-    if form.is_valid():
-        try:
-            user_change_password(
-                user=request.user,
-                old_password=form.cleaned_data["old_password"],
-                new_password=form.cleaned_data["new_password"],
-            )
-        except InvalidInput as error:
-            if any(item.field == "old_password" for item in error.errors):
-                password_entry_failed(request)
-            add_service_errors(form, error)
-        else:
-            update_session_auth_hash(request, request.user)
-            messages.success(request, "Your password is changed. Other signed-in browsers are signed out.")
-            return redirect("accounts:account")
-    return _account_page(request, status=422, password_form=form)
+    done, status = with_password_entry(
+        request,
+        form,
+        lambda: user_change_password(
+            user=request.user,
+            old_password=form.cleaned_data["old_password"],
+            new_password=form.cleaned_data["new_password"],
+        ),
+        field="old_password",
+    )
+    if done:
+        update_session_auth_hash(request, request.user)
+        messages.success(request, "Your password is changed. Other signed-in browsers are signed out.")
+        return redirect("accounts:account")
+    return _account_page(request, status=status, password_form=form)
 
 
 @login_required

@@ -114,21 +114,6 @@ class FindingsForm(forms.Form):
         return dict(self.cleaned_data)
 
 
-class PrefillForm(forms.Form):
-    """Which area and expectation the candidacy answers are prefilled for (read from the query string)."""
-
-    area = forms.ChoiceField(label="Area", choices=list(AREAS.items()), initial="face")
-    expectation = forms.ChoiceField(
-        label="The patient expects", choices=list(EXPECTATIONS.items()), initial="gradual_improvement"
-    )
-
-    def __init__(self, *args, **kwargs):
-        # The candidacy form on the same page has fields of the same names: ids must differ, or the
-        # labels of that form's area and expectation would point at these fields.
-        kwargs.setdefault("auto_id", "id_prefill_%s")
-        super().__init__(*args, **kwargs)
-
-
 class CandidacyForm(forms.Form):
     """The candidacy questions, answered by the practitioner; prefilled from the chart."""
 

@@ -557,6 +557,21 @@ def consent_record(consent: Consent) -> dict[str, Any]:
     }
 
 
+def _sign_consent(consent: Consent, signer: User, password: str, meaning: str, statement: str) -> None:
+    """One signature over the consent as it now stands (document hash and choices)."""
+    signature_create(
+        signer=signer,
+        password=password,
+        meaning=meaning,
+        object_type="consent",
+        object_id=consent.pk,
+        record=consent_record(consent),
+        site=consent.site,
+        patient_id=consent.patient_id,
+        statement=statement,
+    )
+
+
 def _lock_consent(consent: Consent, expected: str, message: str) -> Consent:
     locked = (
         Consent.objects.select_for_update(of=("self",)).select_related("site", "patient").get(pk=consent.pk)
@@ -611,17 +626,7 @@ def consent_patient_sign(
     fields = ["photographs", "outcome_reports", "status", "patient_signed_at", "patient_signed_in_clinic"]
     before = snapshot(locked, fields=fields)
     locked.photographs, locked.outcome_reports = photographs, outcome_reports
-    signature_create(
-        signer=signer,
-        password=password,
-        meaning=Signature.Meaning.CONSENTED,
-        object_type="consent",
-        object_id=locked.pk,
-        record=consent_record(locked),
-        site=locked.site,
-        patient_id=locked.patient_id,
-        statement=PATIENT_STATEMENT,
-    )
+    _sign_consent(locked, signer, password, Signature.Meaning.CONSENTED, PATIENT_STATEMENT)
     return _patient_signed(locked, signer, "consent.patient_sign", before)
 
 
@@ -654,16 +659,12 @@ def consent_sign_in_clinic(
     before = snapshot(locked, fields=fields)
     locked.photographs, locked.outcome_reports = photographs, outcome_reports
     locked.patient_signed_in_clinic = True
-    signature_create(
-        signer=practitioner,
-        password=password,
-        meaning=Signature.Meaning.WITNESSED,
-        object_type="consent",
-        object_id=locked.pk,
-        record=consent_record(locked),
-        site=locked.site,
-        patient_id=locked.patient_id,
-        statement=(
+    _sign_consent(
+        locked,
+        practitioner,
+        password,
+        Signature.Meaning.WITNESSED,
+        (
             f"Witnessed {patient.full_name} ({patient.mrn}) consent in clinic: the patient typed their "
             "full name and made the choices shown."
         ),
@@ -709,17 +710,7 @@ def consent_countersign(*, consent: Consent, practitioner: User, password: str) 
     """The practitioner countersigns (meaning authored); the consent is signed and its PDF is kept."""
     _require(practitioner, Permission.CONSENT_PREPARE, consent.site_id, CANNOT_PREPARE)
     locked = _lock_consent(consent, Consent.Status.AWAITING_PRACTITIONER, CONSENT_NOT_AWAITING_PRACTITIONER)
-    signature_create(
-        signer=practitioner,
-        password=password,
-        meaning=Signature.Meaning.AUTHORED,
-        object_type="consent",
-        object_id=locked.pk,
-        record=consent_record(locked),
-        site=locked.site,
-        patient_id=locked.patient_id,
-        statement=COUNTERSIGN_STATEMENT,
-    )
+    _sign_consent(locked, practitioner, password, Signature.Meaning.AUTHORED, COUNTERSIGN_STATEMENT)
     locked.status = Consent.Status.SIGNED
     locked.practitioner_signed_at = datetime.now(UTC)
     content = consent_render_pdf(locked)

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cellclinic.accounts.access import has_permission, require_permission
 from cellclinic.accounts.roles import Permission
-from cellclinic.accounts.throttle import PAUSED, password_entry_failed, password_entry_paused
+from cellclinic.accounts.throttle import with_password_entry
 from cellclinic.audit.selectors import signatures_of
 from cellclinic.catalogue.registry import get_catalogue
 from cellclinic.consultations import services
@@ -25,7 +25,6 @@ from cellclinic.consultations.forms import (
     FindingsForm,
     GoalsForm,
     PhotoForm,
-    PrefillForm,
     WithdrawPatientForm,
     WithdrawStaffForm,
 )
@@ -57,28 +56,6 @@ def _run(request, consultation_id: int) -> Consultation:
     _staff_only(request)
     require_permission(request.user, Permission.CONSULTATION_RUN)
     return consultation_get_for_user(request.user, consultation_id, permission=Permission.CONSULTATION_RUN)
-
-
-def _password_error(error: InvalidInput) -> bool:
-    return any(item.field == "password" for item in error.errors)
-
-
-def _sign_with_throttle(request, form, sign) -> tuple[bool, int]:
-    """Run SIGN (which re-checks a password) unless password entry is paused; wrong ones are counted.
-
-    Returns (done, status) where status is the HTTP status to answer with when not done.
-    """
-    if password_entry_paused(request):
-        form.add_error(None, PAUSED)
-        return False, 429
-    try:
-        sign()
-    except InvalidInput as error:
-        if _password_error(error):
-            password_entry_failed(request)
-        add_service_errors(form, error)
-        return False, 422
-    return True, 200
 
 
 # Consultation ---------------------------------------------------------------------------------------
@@ -116,28 +93,24 @@ def consultation_start_view(request, pk: int):
     return render(request, "consultations/start.html", context, status=422 if errors else 200)
 
 
-PREFILLED = ("area", "expectation")
-
-
 def _earlier(consultation: Consultation) -> dict:
     """The patient's own self-assessment answers, when the consultation came from their request."""
     enquiry = consultation.enquiry
     return enquiry.assessment.answers if enquiry is not None and enquiry.assessment_id else {}
 
 
-def _answers_for(consultation: Consultation, prefill: PrefillForm) -> dict | None:
+def _answers_for(consultation: Consultation) -> dict:
+    """The candidacy questions prefilled from the chart and, where it is silent, the patient's own answers."""
     from cellclinic.candidacy.services import chart_answers
 
     earlier = _earlier(consultation)
-    if prefill.is_valid():
-        area, expectation = prefill.cleaned_data["area"], prefill.cleaned_data["expectation"]
-    else:
-        area = earlier.get("area") or "face"
-        expectation = earlier.get("expectation") or "gradual_improvement"
     concerns = [consultation.indication or consultation.patient.presenting_concern]
-    concerns = [c for c in concerns if c]
     return chart_answers(
-        consultation.patient, concerns=concerns, area=area, expectation=expectation, earlier=earlier
+        consultation.patient,
+        concerns=[c for c in concerns if c],
+        area=earlier.get("area") or "face",
+        expectation=earlier.get("expectation") or "gradual_improvement",
+        earlier=earlier,
     )
 
 
@@ -176,7 +149,6 @@ def _detail_context(request, consultation: Consultation, **forms) -> dict:
         "live_consent": consent_live(consultation),
     }
     if can_run:
-        prefill = PrefillForm(request.GET or None)
         context.update(
             goals_form=forms.get("goals_form")
             or GoalsForm(
@@ -192,11 +164,7 @@ def _detail_context(request, consultation: Consultation, **forms) -> dict:
                     "findings": consultation.findings,
                 }
             ),
-            prefill_form=prefill
-            if request.GET
-            else PrefillForm(initial={k: v for k, v in _earlier(consultation).items() if k in PREFILLED}),
-            candidacy_form=forms.get("candidacy_form")
-            or CandidacyForm(answers=_answers_for(consultation, prefill)),
+            candidacy_form=forms.get("candidacy_form") or CandidacyForm(answers=_answers_for(consultation)),
             alternatives_form=forms.get("alternatives_form")
             or AlternativesForm(
                 alternatives=alternatives,
@@ -336,25 +304,23 @@ def consultation_decision(request, consultation_id: int):
         therapies=services.therapies_for_indication(consultation.indication),
         alternatives=services.alternatives_for_indication(consultation.indication),
     )
-    status = 422
-    if form.is_valid():
-        data = form.cleaned_data
-        done, status = _sign_with_throttle(
-            request,
-            form,
-            lambda: services.consultation_decide(
-                consultation=consultation,
-                actor=request.user,
-                password=data["password"],
-                decision=data["decision"],
-                therapy_code=data["therapy_code"],
-                alternative_code=data["alternative_code"],
-                notes=data["decision_notes"],
-            ),
-        )
-        if done:
-            messages.success(request, "The decision is signed.")
-            return _back(consultation, "decision")
+    data = form.cleaned_data if form.is_valid() else {}
+    done, status = with_password_entry(
+        request,
+        form,
+        lambda: services.consultation_decide(
+            consultation=consultation,
+            actor=request.user,
+            password=data["password"],
+            decision=data["decision"],
+            therapy_code=data["therapy_code"],
+            alternative_code=data["alternative_code"],
+            notes=data["decision_notes"],
+        ),
+    )
+    if done:
+        messages.success(request, "The decision is signed.")
+        return _back(consultation, "decision")
     consultation.refresh_from_db()
     context = _detail_context(request, consultation, decision_form=form)
     return render(request, "consultations/detail.html", context, status=status)
@@ -491,19 +457,16 @@ def consent_sign(request, consent_id: int):
     form = ConsentSignForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        status = 422
-        if form.is_valid():
-            choices = form.choices()
-            done, status = _sign_with_throttle(
-                request,
-                form,
-                lambda: services.consent_patient_sign(
-                    consent=consent, signer=request.user, password=form.cleaned_data["password"], **choices
-                ),
-            )
-            if done:
-                messages.success(request, "Thank you. You have signed your consent.")
-                return redirect("consultations:consent_detail", consent_id=consent.pk)
+        done, status = with_password_entry(
+            request,
+            form,
+            lambda: services.consent_patient_sign(
+                consent=consent, signer=request.user, password=form.cleaned_data["password"], **form.choices()
+            ),
+        )
+        if done:
+            messages.success(request, "Thank you. You have signed your consent.")
+            return redirect("consultations:consent_detail", consent_id=consent.pk)
     context = _consent_context(request, consent, form=form, in_clinic=False)
     return render(request, "consultations/consent_sign.html", context, status=status)
 
@@ -518,23 +481,20 @@ def consent_sign_in_clinic_view(request, consent_id: int):
     form = ConsentInClinicForm(request.POST or None)
     status = 200
     if request.method == "POST":
-        status = 422
-        if form.is_valid():
-            choices = form.choices()
-            done, status = _sign_with_throttle(
-                request,
-                form,
-                lambda: services.consent_sign_in_clinic(
-                    consent=consent,
-                    practitioner=request.user,
-                    password=form.cleaned_data["password"],
-                    typed_name=form.cleaned_data["patient_name"],
-                    **choices,
-                ),
-            )
-            if done:
-                messages.success(request, "The patient's consent is recorded; please countersign it.")
-                return redirect("consultations:consent_detail", consent_id=consent.pk)
+        done, status = with_password_entry(
+            request,
+            form,
+            lambda: services.consent_sign_in_clinic(
+                consent=consent,
+                practitioner=request.user,
+                password=form.cleaned_data["password"],
+                typed_name=form.cleaned_data["patient_name"],
+                **form.choices(),
+            ),
+        )
+        if done:
+            messages.success(request, "The patient's consent is recorded; please countersign it.")
+            return redirect("consultations:consent_detail", consent_id=consent.pk)
     context = _consent_context(request, consent, form=form, in_clinic=True)
     return render(request, "consultations/consent_sign.html", context, status=status)
 
@@ -547,18 +507,16 @@ def consent_countersign_view(request, consent_id: int):
     require_permission(request.user, Permission.CONSENT_PREPARE)
     consent = consent_get_for_user(request.user, consent_id, permission=Permission.CONSENT_PREPARE)
     form = CountersignForm(request.POST)
-    status = 422
-    if form.is_valid():
-        done, status = _sign_with_throttle(
-            request,
-            form,
-            lambda: services.consent_countersign(
-                consent=consent, practitioner=request.user, password=form.cleaned_data["password"]
-            ),
-        )
-        if done:
-            messages.success(request, "The consent is signed by both of you.")
-            return redirect("consultations:consent_detail", consent_id=consent.pk)
+    done, status = with_password_entry(
+        request,
+        form,
+        lambda: services.consent_countersign(
+            consent=consent, practitioner=request.user, password=form.cleaned_data["password"]
+        ),
+    )
+    if done:
+        messages.success(request, "The consent is signed by both of you.")
+        return redirect("consultations:consent_detail", consent_id=consent.pk)
     consent.refresh_from_db()
     context = _consent_context(request, consent, countersign_form=form)
     if "countersign_form" not in context:
@@ -610,7 +568,7 @@ def consent_withdraw_view(request, consent_id: int):
                     raise PermissionDenied(str(exc)) from exc
 
             if user.is_patient:
-                done, status = _sign_with_throttle(request, form, withdraw)
+                done, status = with_password_entry(request, form, withdraw)
             else:
                 try:
                     withdraw()

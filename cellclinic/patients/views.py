@@ -12,7 +12,7 @@ from cellclinic.accounts.access import has_permission, require_permission
 from cellclinic.accounts.forms import PortalAccountForm
 from cellclinic.accounts.models import Site
 from cellclinic.accounts.roles import Permission
-from cellclinic.accounts.throttle import PAUSED, password_entry_failed, password_entry_paused
+from cellclinic.accounts.throttle import with_password_entry
 from cellclinic.audit.selectors import patient_recent_events, signatures_of
 from cellclinic.audit.services import record_hash
 from cellclinic.core.errors import InvalidInput
@@ -205,23 +205,17 @@ def patient_sign(request, pk: int):
     if not has_permission(request.user, Permission.PATIENT_SIGN, patient.site_id):
         raise PermissionDenied(CANNOT_SIGN)
     form = SignReviewForm(request.POST)
-    if password_entry_paused(request):
-        form.is_valid()
-        form.add_error(None, PAUSED)
-        return render(request, "patients/detail.html", _chart_context(request, patient, form), status=429)
-    if form.is_valid():
-        try:
-            patient_history_review_sign(
-                patient=patient, signer=request.user, password=form.cleaned_data["password"]
-            )
-        except InvalidInput as error:
-            if any(item.field == "password" for item in error.errors):
-                password_entry_failed(request)
-            add_service_errors(form, error)
-        else:
-            messages.success(request, "You signed the history review.")
-            return redirect("patients:detail", pk=patient.pk)
-    return render(request, "patients/detail.html", _chart_context(request, patient, form), status=422)
+    done, status = with_password_entry(
+        request,
+        form,
+        lambda: patient_history_review_sign(
+            patient=patient, signer=request.user, password=form.cleaned_data["password"]
+        ),
+    )
+    if done:
+        messages.success(request, "You signed the history review.")
+        return redirect("patients:detail", pk=patient.pk)
+    return render(request, "patients/detail.html", _chart_context(request, patient, form), status=status)
 
 
 @login_required
