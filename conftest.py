@@ -266,7 +266,9 @@ def pathway_ids(patient, practitioner) -> dict:
     from django.core.files.base import ContentFile
 
     from cellclinic.candidacy.models import Assessment, Enquiry
-    from cellclinic.consultations.models import Consent, Consultation, Photo
+    from cellclinic.consents.models import Consent
+    from cellclinic.consultations.models import Consultation
+    from cellclinic.photos.models import Photo
     from cellclinic.treatment.models import TreatmentPlan
 
     result = {"outcome": "suitable", "therapies": [], "alternatives": [], "reasons": []}

@@ -140,7 +140,7 @@ def _add_routers() -> None:
     from cellclinic.candidacy.api import enquiry_router
     from cellclinic.candidacy.api import router as candidacy_router
     from cellclinic.catalogue.api import router as catalogue_router
-    from cellclinic.consultations.api import consents_router
+    from cellclinic.consents.api import router as consents_router
     from cellclinic.consultations.api import router as consultations_router
     from cellclinic.patients.api import router as patients_router
     from cellclinic.treatment.api import router as treatment_router

@@ -52,8 +52,12 @@ INSTALLED_APPS = [
     "cellclinic.catalogue",
     "cellclinic.patients",
     "cellclinic.candidacy",
+    "cellclinic.photos",
     "cellclinic.consultations",
+    "cellclinic.consents",
     "cellclinic.treatment",
+    # Last: loads the demo through every app above.
+    "cellclinic.demo",
 ]
 
 MIDDLEWARE = [
@@ -109,6 +113,8 @@ DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# The patient registry's model, read by the audit trail (which sits below the registry) by name.
+CELLCLINIC_PATIENT_MODEL = "patients.Patient"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses sign-in while an account is locked out
     "django.contrib.auth.backends.ModelBackend",

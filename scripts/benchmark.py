@@ -120,8 +120,8 @@ def pathway_benchmarks() -> None:
     from cellclinic.candidacy.models import Assessment, Enquiry
     from cellclinic.candidacy.services import get_ruleset
     from cellclinic.catalogue.registry import get_catalogue
-    from cellclinic.consultations.consent_document import consent_document
-    from cellclinic.consultations.consent_pdf import consent_pdf
+    from cellclinic.consents.document import consent_document
+    from cellclinic.consents.pdf import consent_pdf
     from cellclinic.core.images import clean_image
 
     progress(f"migrating {connection.vendor} database")

@@ -4,6 +4,7 @@ from django.http import Http404
 
 from cellclinic.accounts.models import ApiToken, Membership, Site, User
 from cellclinic.accounts.roles import Permission, Role, role_allows
+from cellclinic.core.errors import Forbidden
 
 
 def user_roles(user: User) -> list[tuple[int, str]]:
@@ -23,10 +24,23 @@ def site_ids_with(user: User, permission: Permission) -> set[int]:
     return {site_id for site_id, role in user_roles(user) if role_allows(role, permission)}
 
 
+def staff_site_ids(user: User, permission: Permission) -> set[int]:
+    """The sites at which a signed-in staff member holds PERMISSION; none for anyone else."""
+    if not user.is_authenticated or user.is_patient:
+        return set()
+    return site_ids_with(user, permission)
+
+
 def has_permission(user: User, permission: Permission, site_id: int | None = None) -> bool:
     """Anywhere, or at SITE_ID when given."""
     sites = site_ids_with(user, permission)
     return bool(sites) if site_id is None else site_id in sites
+
+
+def require_permission_at(user: User, permission: Permission, site_id: int, message: str) -> None:
+    """Refuse (Forbidden, with MESSAGE) a write at a site where USER lacks PERMISSION."""
+    if not has_permission(user, permission, site_id):
+        raise Forbidden(message)
 
 
 def has_role(user: User, role: Role) -> bool:

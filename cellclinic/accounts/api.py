@@ -5,6 +5,7 @@ from typing import Literal
 
 from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
+from ninja.pagination import paginate
 from pydantic import ConfigDict
 
 from cellclinic.accounts.access import (
@@ -19,6 +20,7 @@ from cellclinic.accounts.models import ApiToken, Site, User
 from cellclinic.accounts.roles import Permission, Role
 from cellclinic.accounts.selectors import STATUS_ACTIVE, STATUS_INACTIVE, api_tokens_of, staff_list
 from cellclinic.accounts.services import api_token_create, api_token_revoke, staff_member_create
+from cellclinic.core.api_pagination import LimitOffset
 
 router = Router(tags=["accounts"])
 
@@ -75,14 +77,7 @@ class StaffOut(Schema):
     roles: list[StaffRoleOut] = Field(description="Roles at the sites you manage (only those)")
 
 
-class StaffPage(Schema):
-    count: int
-    items: list[StaffOut]
-
-
 class StaffListParams(Schema):
-    limit: int = Field(50, ge=1, le=MAX_LIMIT, description=f"Page size, 1 to {MAX_LIMIT}.")
-    offset: int = Field(0, ge=0)
     q: str = Field("", max_length=200, description="Any part of the username, first or last name.")
     status: Literal["", STATUS_ACTIVE, STATUS_INACTIVE] = Field(  # type: ignore[valid-type]
         "", description="Only active or only inactive accounts."
@@ -119,13 +114,15 @@ def _staff_item(user: User, roles: list[tuple[str, str]]) -> dict:
     }
 
 
-@router.get("/staff", response=StaffPage, auth=STAFF_MANAGERS, summary="Staff of the sites you manage")
+def _staff_items(page) -> list[dict]:
+    return [_staff_item(u, [(m.site.code, m.role) for m in u.managed_memberships]) for u in page]
+
+
+@router.get("/staff", response=list[StaffOut], auth=STAFF_MANAGERS, summary="Staff of the sites you manage")
+@paginate(LimitOffset, max_limit=MAX_LIMIT, to_items=_staff_items)
 def staff_index(request, params: Query[StaffListParams]):
     """Staff holding a role at a site where you are clinic admin, by last name, with their roles there."""
-    staff = staff_list(request.auth, query=params.q, status=params.status)
-    page = staff[params.offset : params.offset + params.limit]
-    items = [_staff_item(u, [(m.site.code, m.role) for m in u.managed_memberships]) for u in page]
-    return {"count": staff.count(), "items": items}
+    return staff_list(request.auth, query=params.q, status=params.status)
 
 
 @router.post("/staff", response={201: StaffOut}, auth=STAFF_MANAGERS, summary="Add a staff member")
@@ -166,21 +163,11 @@ class TokenCreatedOut(TokenOut):
     key: str = Field(description="The bearer key. It is shown this once and never stored: copy it now.")
 
 
-class TokenPage(Schema):
-    count: int
-    items: list[TokenOut]
-
-
-class TokenListParams(Schema):
-    limit: int = Field(50, ge=1, le=MAX_LIMIT)
-    offset: int = Field(0, ge=0)
-
-
-@router.get("/tokens", response=TokenPage, auth=STAFF, summary="Your API tokens")
-def token_index(request, params: Query[TokenListParams]):
+@router.get("/tokens", response=list[TokenOut], auth=STAFF, summary="Your API tokens")
+@paginate(LimitOffset, max_limit=MAX_LIMIT)
+def token_index(request):
     """Your own tokens, newest first; keys are never shown again."""
-    tokens = api_tokens_of(request.auth)
-    return {"count": tokens.count(), "items": list(tokens[params.offset : params.offset + params.limit])}
+    return api_tokens_of(request.auth)
 
 
 @router.post("/tokens", response={201: TokenCreatedOut}, auth=STAFF, summary="Create an API token")

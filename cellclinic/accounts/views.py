@@ -10,11 +10,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cellclinic.accounts.access import (
     api_token_get_for_owner,
-    has_permission,
     membership_get_for_admin,
     require_permission,
     require_staff,
-    site_ids_with,
     staff_get_for_admin,
     user_roles,
 )
@@ -51,12 +49,11 @@ from cellclinic.accounts.services import (
     user_reactivate,
 )
 from cellclinic.accounts.throttle import with_password_entry
-from cellclinic.catalogue.registry import get_catalogue
+from cellclinic.core import plugs
 from cellclinic.core.errors import InvalidInput
 from cellclinic.core.forms import add_service_errors
 from cellclinic.core.htmx import render_page_or_partial
 from cellclinic.core.pagination import paginate
-from cellclinic.patients.selectors import patients_visible_to
 
 TOKENS_PER_PAGE = 20
 
@@ -65,6 +62,13 @@ class SignInView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = SignInForm
     redirect_authenticated_user = True
+
+    def get_context_data(self, **kwargs):
+        # What other apps offer to someone not signed in (the public self-assessment).
+        return {
+            **super().get_context_data(**kwargs),
+            "sign_in_panels": plugs.render_panels("sign_in", self.request, None),
+        }
 
 
 class SignOutView(auth_views.LogoutView):
@@ -76,7 +80,9 @@ def home(request):
     """Start page: what this person works on, without patient names for roles that do not need them."""
     user = request.user
     if user.is_patient:
-        return redirect("patients:portal")
+        # A portal patient starts on the first page the navigation offers them: their own record.
+        first = plugs.nav_links_for(user)
+        return redirect(first[0].url_name if first else "accounts:account")
     roles = user_roles(user)
     sites = {s.pk: s for s in Site.objects.filter(pk__in={site_id for site_id, _ in roles})}
     memberships = sorted(
@@ -86,20 +92,10 @@ def home(request):
     context = {
         "nav_active": "home",
         "memberships": memberships,
-        "can_see_patients": has_permission(user, Permission.PATIENT_VIEW),
-        "can_see_audit": has_permission(user, Permission.AUDIT_VIEW),
-        "therapy_count": len(get_catalogue().therapies),
-        "alternative_count": len(get_catalogue().alternatives),
+        # Each app's tile (patients, catalogue, audit, lab, ...) and wider panels below them.
+        "tiles": plugs.render_panels("home", request, user),
+        "wide_panels": plugs.render_panels("home_wide", request, user),
     }
-    if context["can_see_patients"]:
-        patients = patients_visible_to(user)
-        context["patient_count"] = patients.count()
-        context["recent_patients"] = list(patients.select_related("site").order_by("-created_at")[:5])
-    else:
-        context["lab_sites"] = [s for s in sites.values() if s.kind == Site.Kind.LAB]
-        context["served_clinics"] = list(
-            Site.objects.filter(lab_id__in=site_ids_with(user, Permission.CATALOGUE_VIEW)).order_by("name")
-        )
     return render(request, "accounts/home.html", context)
 
 

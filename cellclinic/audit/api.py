@@ -4,8 +4,10 @@ from datetime import date, datetime
 from typing import Any
 
 from ninja import Field, Query, Router, Schema
+from ninja.pagination import paginate
 
 from cellclinic.audit.selectors import AuditFilters, audit_event_list, audit_rows_for_api
+from cellclinic.core.api_pagination import LimitOffset
 
 router = Router(tags=["audit"])
 
@@ -20,8 +22,6 @@ class AuditEventQuery(Schema):
     object_id: str | None = Field(None, max_length=64)
     date_from: date | None = Field(None, description="First day, in the clinic's local time")
     date_to: date | None = Field(None, description="Last day, in the clinic's local time")
-    limit: int = Field(50, ge=1, le=MAX_LIMIT)
-    offset: int = Field(0, ge=0)
 
     def to_filters(self) -> AuditFilters:
         return AuditFilters(
@@ -53,20 +53,14 @@ class AuditEventOut(Schema):
     hash: str
 
 
-class AuditEventPage(Schema):
-    count: int
-    items: list[AuditEventOut]
-
-
 @router.get(
     "/events",
-    response=AuditEventPage,
+    response=list[AuditEventOut],
     summary="Audit events of your sites, newest first",
     description=(
         "Clinic admins only (others get 404). The chain itself is checked by `cellclinic verify-audit`."
     ),
 )
+@paginate(LimitOffset, max_limit=MAX_LIMIT, to_items=audit_rows_for_api)
 def event_list(request, filters: Query[AuditEventQuery]):
-    events = audit_event_list(request.auth, filters.to_filters())
-    page = events[filters.offset : filters.offset + filters.limit]
-    return {"count": events.count(), "items": audit_rows_for_api(page)}
+    return audit_event_list(request.auth, filters.to_filters())

@@ -5,3 +5,20 @@ class AuditConfig(AppConfig):
     name = "cellclinic.audit"
     label = "audit"
     verbose_name = "Audit trail and signatures"
+
+    def ready(self) -> None:
+        from cellclinic.accounts.access import has_permission
+        from cellclinic.accounts.roles import Permission
+        from cellclinic.core import plugs
+
+        def auditor(user) -> bool:
+            return has_permission(user, Permission.AUDIT_VIEW)
+
+        plugs.register_nav_link("audit", "Audit trail", "audit:list", shown_to=auditor, order=70)
+        plugs.register_panel(
+            "home",
+            "audit",
+            template="audit/_home_tile.html",
+            context=lambda request, user: {} if auditor(user) else None,
+            order=30,
+        )

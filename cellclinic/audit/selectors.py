@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.apps import apps
+from django.conf import settings
 from django.db.models import CharField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Cast
 from django.utils import timezone
@@ -15,7 +17,6 @@ from cellclinic.accounts.roles import Permission
 from cellclinic.audit.chain import HASHED_FIELDS, ChainReport, canonical_json, format_time, verify_chain
 from cellclinic.audit.models import AuditEvent, Signature
 from cellclinic.core.errors import FieldError, InvalidInput
-from cellclinic.patients.models import Patient
 
 # The object types the audit page offers in its filter. An app that audits a new kind of object
 # adds it with register_object_type() from its AppConfig.ready().
@@ -55,9 +56,30 @@ ROW_FIELDS = (
 )
 
 
+def patient_model():
+    """The registry's patient model, named by settings.CELLCLINIC_PATIENT_MODEL (as AUTH_USER_MODEL names
+    the user): the audit trail sits below the registry and reads a patient's MRN and site through it."""
+    return apps.get_model(settings.CELLCLINIC_PATIENT_MODEL)
+
+
 def register_object_type(name: str, label: str) -> None:
     """Offer NAME in the audit page's object type filter."""
     OBJECT_TYPES[name] = label
+
+
+# What each audited action is called on pages (the chart's history of changes, the audit trail). An app
+# names its own actions with register_action_labels() from its AppConfig.ready().
+ACTION_LABELS: dict[str, str] = {"signature.create": "Signed"}
+
+
+def register_action_labels(labels: dict[str, str]) -> None:
+    """Name the actions in LABELS (action -> label) wherever the audit trail is shown."""
+    ACTION_LABELS.update(labels)
+
+
+def action_label(action: str) -> str:
+    """The registered label of ACTION, or the action itself when no app has named it."""
+    return ACTION_LABELS.get(action, action)
 
 
 def object_type_choices() -> list[tuple[str, str]]:
@@ -100,7 +122,13 @@ def audit_patient_resolve(user: User, text: str) -> int:
     else:
         # MRNs are upper case by construction; an exact match uses the (site, mrn) index.
         match = Q(mrn=text.upper())
-    found = Patient.objects.filter(match, site_id__in=sites).order_by().values_list("pk", flat=True).first()
+    found = (
+        patient_model()
+        .objects.filter(match, site_id__in=sites)
+        .order_by()
+        .values_list("pk", flat=True)
+        .first()
+    )
     if found is None:
         raise InvalidInput.single("patient", PATIENT_UNKNOWN)
     return found
@@ -120,7 +148,7 @@ def audit_events_visible_to(user: User) -> QuerySet[AuditEvent]:
     members = Membership.objects.filter(site_id__in=sites)
     member_ids = members.values("user_id")
     member_ids_text = members.annotate(user_id_text=Cast("user_id", CharField())).values("user_id_text")
-    site_patients = Patient.objects.filter(site_id__in=sites).values("pk")
+    site_patients = patient_model().objects.filter(site_id__in=sites).values("pk")
     siteless = Q(site__isnull=True)
     no_patient = Q(patient_id__isnull=True)
     visible = (
@@ -148,9 +176,11 @@ def audit_event_list(user: User, filters: AuditFilters) -> QuerySet:
         events = events.filter(occurred_at__gte=_start_of_local_day(filters.date_from))
     if filters.date_to:
         events = events.filter(occurred_at__lt=_start_of_local_day(filters.date_to + timedelta(days=1)))
-    readable_patients = Patient.objects.filter(
-        pk=OuterRef("patient_id"), site_id__in=site_ids_with(user, Permission.PATIENT_VIEW)
-    ).order_by()
+    readable_patients = (
+        patient_model()
+        .objects.filter(pk=OuterRef("patient_id"), site_id__in=site_ids_with(user, Permission.PATIENT_VIEW))
+        .order_by()
+    )
     return (
         events.annotate(patient_mrn=Subquery(readable_patients.values("mrn")[:1]))
         .order_by("-id")

@@ -3,8 +3,8 @@
 from typing import Any
 
 from cellclinic.candidacy.engine import AREAS, CONCERNS, EXPECTATIONS, HEALTH_KEYS, Answers, Condition
+from cellclinic.catalogue.vocabulary import ALLERGY_CODES
 from cellclinic.core.errors import FieldError, InvalidInput
-from cellclinic.patients.screening import ALLERGY_CODES
 
 MAX_AGE = 130
 MAX_MONTHS = 1200

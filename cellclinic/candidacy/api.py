@@ -8,6 +8,7 @@ from django.http import Http404
 from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
+from ninja.pagination import paginate
 from pydantic import ConfigDict, StrictBool, StrictInt
 
 from cellclinic.accounts.access import has_permission
@@ -18,6 +19,7 @@ from cellclinic.candidacy.models import Assessment, Enquiry
 from cellclinic.candidacy.selectors import enquiry_get_for_user, enquiry_list
 from cellclinic.candidacy.services import assessment_run, enquiry_status_set
 from cellclinic.candidacy.throttle import TOO_MANY, assessment_limited
+from cellclinic.core.api_pagination import LimitOffset
 
 Concern = Literal[CONCERNS]  # type: ignore[valid-type]
 Area = Literal[AREAS]  # type: ignore[valid-type]
@@ -181,14 +183,7 @@ class EnquiryDetailOut(EnquiryOut):
         return obj.assessment.result if obj.assessment is not None else None
 
 
-class EnquiryPageOut(Schema):
-    count: int
-    items: list[EnquiryOut]
-
-
 class EnquiryListQuery(Schema):
-    limit: int = Field(50, ge=1, le=200, description="Page size, 1 to 200.")
-    offset: int = Field(0, ge=0)
     status: EnquiryStatus | None = Field(None, description="Only enquiries with this status.")
 
 
@@ -201,14 +196,11 @@ class EnquiryPatchIn(Schema):
     notes: str = Field("", max_length=2000, description="A note, added with the date and your name.")
 
 
-@enquiry_router.get("", response=EnquiryPageOut, summary="List consultation requests")
+@enquiry_router.get("", response=list[EnquiryOut], summary="List consultation requests")
+@paginate(LimitOffset, max_limit=200)
 def enquiry_list_api(request, params: Query[EnquiryListQuery]):
     """Requests at your clinics, newest first."""
-    enquiries = enquiry_list(request.auth, status=params.status or "")
-    return {
-        "count": enquiries.count(),
-        "items": list(enquiries[params.offset : params.offset + params.limit]),
-    }
+    return enquiry_list(request.auth, status=params.status or "")
 
 
 @enquiry_router.get("/{int:enquiry_id}", response=EnquiryDetailOut, summary="One consultation request")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from cellclinic.catalogue.schema import AREA_LABELS, Evidence, Restriction, Therapy
-from cellclinic.patients.screening import ALLERGY_CODES, HISTORY_CODES, INDICATIONS
+from cellclinic.catalogue.vocabulary import ALLERGY_CODES, HISTORY_CODES, INDICATIONS
 
 RULES_FILE = Path(__file__).resolve().parent / "rules.toml"
 

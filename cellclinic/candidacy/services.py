@@ -18,9 +18,9 @@ from cellclinic.candidacy.answers import answers_check
 from cellclinic.candidacy.engine import HEALTH_KEYS, RuleSet, evaluate, ruleset_load
 from cellclinic.candidacy.models import Assessment, Enquiry
 from cellclinic.catalogue.registry import get_catalogue
+from cellclinic.catalogue.vocabulary import ALLERGY_CODES, HISTORY_CODES
 from cellclinic.core.errors import FieldError, Forbidden, InvalidInput
 from cellclinic.patients.models import Patient
-from cellclinic.patients.screening import ALLERGY_CODES, HISTORY_CODES
 from cellclinic.patients.services import patient_create, patient_review_record
 
 # A practitioner's "reviewed" signature over the history makes the checklist complete: absent = no.

@@ -27,6 +27,7 @@ from cellclinic.candidacy.services import (
     enquiry_status_set,
 )
 from cellclinic.candidacy.throttle import assessment_limited, enquiry_limited
+from cellclinic.core import plugs
 from cellclinic.core.errors import InvalidInput
 from cellclinic.core.forms import add_service_errors
 from cellclinic.core.htmx import render_page_or_partial
@@ -132,8 +133,8 @@ def _detail_context(request, enquiry: Enquiry, form: EnquiryStatusForm | None = 
         "form": form,
         "can_register": enquiry.patient_id is None
         and has_permission(request.user, Permission.PATIENT_EDIT, enquiry.site_id),
-        "can_consult": enquiry.patient_id is not None
-        and has_permission(request.user, Permission.CONSULTATION_RUN, enquiry.site_id),
+        # What later stages offer from here (a consultation, once the enquirer is registered).
+        "actions": plugs.render_panels("enquiry_actions", request, enquiry),
     }
 
 

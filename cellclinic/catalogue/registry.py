@@ -58,3 +58,11 @@ def _forget_on_setting_change(*, setting: str, **kwargs) -> None:
     global _installed
     if setting == SETTING:
         _installed = None
+
+
+def therapy_name(code: str, default: str | None = None) -> str:
+    """The therapy's name in the installed catalogue; DEFAULT (the code itself unless given) if unknown."""
+    therapy = get_catalogue().therapies.get(code)
+    if therapy is not None:
+        return therapy.name
+    return code if default is None else default

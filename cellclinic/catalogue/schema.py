@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
 
-from cellclinic.patients.screening import (
+from cellclinic.catalogue.vocabulary import (
     ALLERGY_CODES,
     ALLERGY_ITEMS,
     HISTORY_CODES,

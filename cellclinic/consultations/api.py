@@ -1,7 +1,6 @@
-"""Consultations and consents over JSON, for clinic staff: start, list, read, record goals and findings."""
+"""Consultations over JSON, for clinic staff: start, list, read, record goals and findings."""
 
 from datetime import datetime
-from typing import Any
 
 from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
@@ -11,19 +10,13 @@ from pydantic_core import PydanticCustomError
 from cellclinic.accounts.access import has_permission, require_permission, require_staff
 from cellclinic.accounts.auth import api_auth
 from cellclinic.accounts.roles import Permission
-from cellclinic.audit.selectors import signatures_of
-from cellclinic.consultations.models import Consent, Consultation
-from cellclinic.consultations.selectors import (
-    consent_get_for_user,
-    consultation_get_for_user,
-    consultations_page,
-)
+from cellclinic.consultations.models import Consultation
+from cellclinic.consultations.selectors import consultation_get_for_user, consultations_page
 from cellclinic.consultations.services import consultation_start, consultation_update
 from cellclinic.core.errors import InvalidInput
 from cellclinic.patients.selectors import patient_get_for_user
 
 ENQUIRY_UNKNOWN = "no enquiry with this id at the patient's clinic"
-SIGNATURES_SHOWN = 20
 
 
 def _staff_reader(user) -> None:
@@ -33,7 +26,6 @@ def _staff_reader(user) -> None:
 
 
 router = Router(tags=["consultations"], auth=api_auth(_staff_reader))
-consents_router = Router(tags=["consultations"], auth=api_auth(_staff_reader))
 
 
 class ConsultationOut(Schema):
@@ -118,40 +110,6 @@ class ConsultationPatch(Schema):
         return value
 
 
-class SignatureOut(Schema):
-    meaning: str
-    printed_name: str
-    signed_at: datetime
-    record_hash: str
-    statement: str
-
-
-class ConsentOut(Schema):
-    id: int
-    patient_id: int
-    consultation_id: int
-    status: str = Field(description="awaiting_patient, awaiting_practitioner, signed or withdrawn.")
-    therapy_code: str
-    therapy_version: str
-    template_version: str
-    document: dict[str, Any] = Field(description="Title and sections, exactly as shown for signing.")
-    document_hash: str
-    photographs: bool | None
-    outcome_reports: bool | None
-    patient_signed_at: datetime | None
-    patient_signed_in_clinic: bool
-    practitioner_signed_at: datetime | None
-    pdf_sha256: str
-    withdrawn_at: datetime | None
-    withdrawn_reason: str
-    created_at: datetime
-    signatures: list[SignatureOut]
-
-    @staticmethod
-    def resolve_signatures(obj: Consent) -> list:
-        return signatures_of("consent", obj.pk, limit=SIGNATURES_SHOWN)
-
-
 @router.post("", response={201: ConsultationOut}, summary="Start a consultation")
 def consultation_create(request, payload: ConsultationIn):
     """Open a consultation for a patient of your clinic; with enquiry_id, that enquiry is marked booked."""
@@ -194,9 +152,3 @@ def consultation_patch(request, consultation_id: int, payload: ConsultationPatch
     data = payload.model_dump(exclude_unset=True)
     consultation_update(consultation=consultation, actor=user, data=data)
     return consultation_get_for_user(user, consultation_id)
-
-
-@consents_router.get("/{int:consent_id}", response=ConsentOut, summary="One consent")
-def consent_read(request, consent_id: int):
-    """The consent document, its status, the patient's choices and the signatures."""
-    return consent_get_for_user(request.auth, consent_id)

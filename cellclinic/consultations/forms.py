@@ -1,11 +1,11 @@
-"""Forms for the consultation sections, photographs and consent; the services do the checking and writing."""
+"""Forms for the consultation sections; the services do the checking and writing."""
 
 from django import forms
-from django.utils import timezone
 
-from cellclinic.consultations.models import Consultation, Photo
+from cellclinic.catalogue.vocabulary import ALLERGY_ITEMS, FITZPATRICK, INDICATIONS
+from cellclinic.consultations.models import Consultation
 from cellclinic.consultations.severity import SCALES_BY_INDICATION
-from cellclinic.patients.screening import ALLERGY_ITEMS, FITZPATRICK, INDICATIONS
+from cellclinic.core.forms import password_field, tristate_value
 
 AREAS = {
     "face": "Face",
@@ -38,25 +38,10 @@ HEALTH_QUESTIONS = {
     "cold_sores": "Cold sores",
 }
 TRISTATE = [("", "Not answered"), ("yes", "Yes"), ("no", "No")]
-YES_NO = [("yes", "Yes"), ("no", "No")]
-PASSWORD_HELP = "Signing is the same as your handwritten signature; enter your password to confirm."
-
-
-def _tristate_value(value: str) -> bool | None:
-    return {"yes": True, "no": False}.get(value)
 
 
 def _tristate_initial(value: bool | None) -> str:
     return {True: "yes", False: "no"}.get(value, "")
-
-
-def password_field(label: str = "Your password") -> forms.CharField:
-    return forms.CharField(
-        label=label,
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        help_text=PASSWORD_HELP,
-    )
 
 
 class GoalsForm(forms.Form):
@@ -172,7 +157,7 @@ class CandidacyForm(forms.Form):
         data = self.cleaned_data
         health = {}
         for key in HEALTH_QUESTIONS:
-            value = _tristate_value(data[f"health_{key}"])
+            value = tristate_value(data[f"health_{key}"])
             if value is not None:
                 health[key] = value
         return {
@@ -182,7 +167,7 @@ class CandidacyForm(forms.Form):
             "health": health,
             "condition": {
                 "vitiligo_stable_months": data["vitiligo_stable_months"],
-                "wound_open": _tristate_value(data["wound_open"]),
+                "wound_open": tristate_value(data["wound_open"]),
                 "months_since_injury": data["months_since_injury"],
             },
             "expectation": data["expectation"],
@@ -219,76 +204,3 @@ class DecisionForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["therapy_code"].choices = [("", "—"), *((t.code, t.name) for t in therapies)]
         self.fields["alternative_code"].choices = [("", "—"), *((a.code, a.name) for a in alternatives)]
-
-
-class PhotoForm(forms.Form):
-    view = forms.ChoiceField(label="View", choices=Photo.View.choices)
-    area = forms.CharField(label="Area shown", required=False, max_length=60)
-    taken_on = forms.DateField(
-        label="Taken on", required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
-    image = forms.FileField(
-        label="Photograph",
-        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
-        help_text="JPEG, PNG or WebP. Location and camera details are removed before the picture is kept.",
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["taken_on"].widget.attrs["max"] = timezone.localdate().isoformat()
-
-
-class _ChoicesForm(forms.Form):
-    photographs = forms.ChoiceField(
-        label="Photographs for my clinical record", choices=YES_NO, widget=forms.RadioSelect
-    )
-    outcome_reports = forms.ChoiceField(
-        label="Anonymous use of my outcomes in reports", choices=YES_NO, widget=forms.RadioSelect
-    )
-    understood = forms.BooleanField(label="I have read and understood this consent", required=False)
-
-    def choices(self) -> dict:
-        data = self.cleaned_data
-        return {
-            "photographs": _tristate_value(data.get("photographs", "")),
-            "outcome_reports": _tristate_value(data.get("outcome_reports", "")),
-            "understood": bool(data.get("understood")),
-        }
-
-
-class ConsentSignForm(_ChoicesForm):
-    """The patient's own signature in the portal."""
-
-    password = password_field()
-
-
-class ConsentInClinicForm(_ChoicesForm):
-    """The patient types their name on the clinic's tablet; the practitioner confirms with a password."""
-
-    patient_name = forms.CharField(label="Patient: type your full name", max_length=300)
-    password = password_field("Practitioner's password (witness)")
-
-
-class CountersignForm(forms.Form):
-    password = password_field()
-
-
-class WithdrawStaffForm(forms.Form):
-    reason = forms.CharField(
-        label="Why the consent is withdrawn", max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
-    )
-
-
-class WithdrawPatientForm(forms.Form):
-    reason = forms.CharField(
-        label="Anything you would like to tell us (optional)",
-        required=False,
-        max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 3}),
-    )
-    password = forms.CharField(
-        label="Your password",
-        strip=False,
-        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
-        help_text="To make sure it is really you.",
-    )

@@ -21,18 +21,4 @@ urlpatterns = [
     ),
     path("consultations/<int:consultation_id>/decision/", views.consultation_decision, name="decision"),
     path("consultations/<int:consultation_id>/photos/", views.consultation_photos, name="photos"),
-    path("consultations/<int:consultation_id>/consent/new/", views.consent_new, name="consent_new"),
-    path("photos/<uuid:photo_uid>/", views.photo_file, name="photo"),
-    path("consents/<int:consent_id>/", views.consent_detail, name="consent_detail"),
-    path("consents/<int:consent_id>/sign/", views.consent_sign, name="consent_sign"),
-    path(
-        "consents/<int:consent_id>/sign-in-clinic/",
-        views.consent_sign_in_clinic_view,
-        name="consent_sign_in_clinic",
-    ),
-    path(
-        "consents/<int:consent_id>/countersign/", views.consent_countersign_view, name="consent_countersign"
-    ),
-    path("consents/<int:consent_id>/pdf/", views.consent_pdf_view, name="consent_pdf"),
-    path("consents/<int:consent_id>/withdraw/", views.consent_withdraw_view, name="consent_withdraw"),
 ]

@@ -1,10 +1,9 @@
-"""Consultation, photograph and consent pages: gate, call the service, answer. Nothing else."""
+"""Consultation pages, section by section, and its photographs: gate, call the service, answer."""
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -14,36 +13,27 @@ from cellclinic.accounts.roles import Permission
 from cellclinic.accounts.throttle import with_password_entry
 from cellclinic.audit.selectors import signatures_of
 from cellclinic.catalogue.registry import get_catalogue
+from cellclinic.catalogue.vocabulary import INDICATIONS
 from cellclinic.consultations import services
 from cellclinic.consultations.forms import (
     AlternativesForm,
     CandidacyForm,
-    ConsentInClinicForm,
-    ConsentSignForm,
-    CountersignForm,
     DecisionForm,
     FindingsForm,
     GoalsForm,
-    PhotoForm,
-    WithdrawPatientForm,
-    WithdrawStaffForm,
 )
-from cellclinic.consultations.models import Consent, Consultation
-from cellclinic.consultations.selectors import (
-    consent_get_for_user,
-    consent_live,
-    consultation_get_for_user,
-    photo_get_for_user,
-    photos_of,
-)
+from cellclinic.consultations.models import Consultation
+from cellclinic.consultations.selectors import consultation_get_for_user
 from cellclinic.consultations.severity import SCALES_BY_INDICATION
-from cellclinic.core.errors import Forbidden, InvalidInput
+from cellclinic.core import plugs
+from cellclinic.core.errors import InvalidInput
 from cellclinic.core.forms import add_service_errors
-from cellclinic.patients.screening import INDICATIONS
 from cellclinic.patients.selectors import patient_get_for_user
+from cellclinic.photos import services as photo_services
+from cellclinic.photos.forms import PhotoForm
+from cellclinic.photos.selectors import photos_of
 
 SIGNATURES_SHOWN = 20
-PRIVATE = "private, no-store"
 
 
 def _staff_only(request) -> None:
@@ -129,7 +119,6 @@ def _detail_context(request, consultation: Consultation, **forms) -> dict:
         "patient": consultation.patient,
         "can_run": can_run,
         "can_upload": has_permission(user, Permission.PHOTO_UPLOAD, consultation.site_id),
-        "can_prepare": has_permission(user, Permission.CONSENT_PREPARE, consultation.site_id),
         "indication_label": INDICATIONS.get(consultation.indication, ""),
         "scales": SCALES_BY_INDICATION.get(consultation.indication, ()),
         "assessment": assessment,
@@ -145,8 +134,8 @@ def _detail_context(request, consultation: Consultation, **forms) -> dict:
         "alternative": catalogue.alternatives.get(consultation.alternative_code),
         "photos": photos_of(consultation),
         "signatures": signatures_of("consultation", consultation.pk, limit=SIGNATURES_SHOWN),
-        "consents": list(consultation.consents.all()),
-        "live_consent": consent_live(consultation),
+        # What later stages add to the page (consent, once the decision is to proceed).
+        "panels": plugs.render_panels("consultation", request, consultation),
     }
     if can_run:
         context.update(
@@ -342,7 +331,7 @@ def consultation_photos(request, consultation_id: int):
             # One byte more than allowed is enough to tell that a file is too large.
             data = form.cleaned_data["image"].read(settings.PHOTO_MAX_BYTES + 1)
             try:
-                services.photo_upload(
+                photo_services.photo_upload(
                     consultation=consultation,
                     actor=request.user,
                     data=data,
@@ -364,221 +353,3 @@ def consultation_photos(request, consultation_id: int):
         "form": form,
     }
     return render(request, "consultations/photos.html", context, status=status)
-
-
-@login_required
-def photo_file(request, photo_uid):
-    """A photograph's bytes, for staff at its clinic or the patient it shows; never cached or sniffed."""
-    photo = photo_get_for_user(request.user, photo_uid)
-    response = HttpResponse(services.photo_read(photo), content_type=photo.content_type)
-    response["Cache-Control"] = PRIVATE
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Disposition"] = f'inline; filename="photo-{photo.uid}"'
-    return response
-
-
-# Consent --------------------------------------------------------------------------------------------
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def consent_new(request, consultation_id: int):
-    """Prepare the consent document for a decided consultation that proceeds with a therapy."""
-    _staff_only(request)
-    require_permission(request.user, Permission.CONSENT_PREPARE)
-    consultation = consultation_get_for_user(
-        request.user, consultation_id, permission=Permission.CONSENT_PREPARE
-    )
-    error = None
-    if request.method == "POST":
-        try:
-            consent = services.consent_prepare(consultation=consultation, actor=request.user)
-        except InvalidInput as exc:
-            error = exc
-        else:
-            messages.success(request, "The consent is ready for the patient to read and sign.")
-            return redirect("consultations:consent_detail", consent_id=consent.pk)
-    context = {
-        "nav_active": "patients",
-        "consultation": consultation,
-        "patient": consultation.patient,
-        "therapy": get_catalogue().therapies.get(consultation.therapy_code),
-        "ready": consultation.status == Consultation.Status.DECIDED
-        and consultation.decision == Consultation.Decision.PROCEED,
-        "live_consent": consent_live(consultation),
-        "error": error,
-    }
-    return render(request, "consultations/consent_new.html", context, status=422 if error else 200)
-
-
-def _consent_context(request, consent: Consent, **extra) -> dict:
-    user = request.user
-    staff = not user.is_patient
-    awaiting_patient = consent.status == Consent.Status.AWAITING_PATIENT
-    can_prepare = staff and has_permission(user, Permission.CONSENT_PREPARE, consent.site_id)
-    context = {
-        "nav_active": "portal" if user.is_patient else "patients",
-        "consent": consent,
-        "patient": consent.patient,
-        "document": consent.document,
-        "signatures": signatures_of("consent", consent.pk, limit=SIGNATURES_SHOWN),
-        "is_patient": user.is_patient,
-        "can_sign": user.is_patient and awaiting_patient,
-        "can_sign_in_clinic": can_prepare and awaiting_patient,
-        "can_countersign": can_prepare and consent.status == Consent.Status.AWAITING_PRACTITIONER,
-        "can_withdraw": consent.status != Consent.Status.WITHDRAWN
-        and (user.is_patient or has_permission(user, Permission.CONSENT_WITHDRAW, consent.site_id)),
-        # Signed and in force, no plan made on it yet: the next step is the plan.
-        "can_plan": staff
-        and consent.status == Consent.Status.SIGNED
-        and has_permission(user, Permission.PLAN_CREATE, consent.site_id)
-        and not consent.treatment_plans.exists(),
-    }
-    if context["can_countersign"]:
-        context["countersign_form"] = extra.pop("countersign_form", None) or CountersignForm()
-    context.update(extra)
-    return context
-
-
-@login_required
-def consent_detail(request, consent_id: int):
-    """The consent as shown for signing, its status and signatures; staff at the clinic or the patient."""
-    consent = consent_get_for_user(request.user, consent_id)
-    return render(request, "consultations/consent_detail.html", _consent_context(request, consent))
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def consent_sign(request, consent_id: int):
-    """The patient reads, chooses and signs in the portal with their password."""
-    if not request.user.is_patient:
-        raise Http404("Not found")
-    consent = consent_get_for_user(request.user, consent_id)
-    form = ConsentSignForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        done, status = with_password_entry(
-            request,
-            form,
-            lambda: services.consent_patient_sign(
-                consent=consent, signer=request.user, password=form.cleaned_data["password"], **form.choices()
-            ),
-        )
-        if done:
-            messages.success(request, "Thank you. You have signed your consent.")
-            return redirect("consultations:consent_detail", consent_id=consent.pk)
-    context = _consent_context(request, consent, form=form, in_clinic=False)
-    return render(request, "consultations/consent_sign.html", context, status=status)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def consent_sign_in_clinic_view(request, consent_id: int):
-    """On the clinic's tablet: the patient types their name and chooses; the practitioner witnesses."""
-    _staff_only(request)
-    require_permission(request.user, Permission.CONSENT_PREPARE)
-    consent = consent_get_for_user(request.user, consent_id, permission=Permission.CONSENT_PREPARE)
-    form = ConsentInClinicForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        done, status = with_password_entry(
-            request,
-            form,
-            lambda: services.consent_sign_in_clinic(
-                consent=consent,
-                practitioner=request.user,
-                password=form.cleaned_data["password"],
-                typed_name=form.cleaned_data["patient_name"],
-                **form.choices(),
-            ),
-        )
-        if done:
-            messages.success(request, "The patient's consent is recorded; please countersign it.")
-            return redirect("consultations:consent_detail", consent_id=consent.pk)
-    context = _consent_context(request, consent, form=form, in_clinic=True)
-    return render(request, "consultations/consent_sign.html", context, status=status)
-
-
-@login_required
-@require_POST
-def consent_countersign_view(request, consent_id: int):
-    """The practitioner countersigns; the signed PDF is kept."""
-    _staff_only(request)
-    require_permission(request.user, Permission.CONSENT_PREPARE)
-    consent = consent_get_for_user(request.user, consent_id, permission=Permission.CONSENT_PREPARE)
-    form = CountersignForm(request.POST)
-    done, status = with_password_entry(
-        request,
-        form,
-        lambda: services.consent_countersign(
-            consent=consent, practitioner=request.user, password=form.cleaned_data["password"]
-        ),
-    )
-    if done:
-        messages.success(request, "The consent is signed by both of you.")
-        return redirect("consultations:consent_detail", consent_id=consent.pk)
-    consent.refresh_from_db()
-    context = _consent_context(request, consent, countersign_form=form)
-    if "countersign_form" not in context:
-        context["countersign_form"] = form
-    return render(request, "consultations/consent_detail.html", context, status=status)
-
-
-@login_required
-def consent_pdf_view(request, consent_id: int):
-    """The signed copy as stored, or an unsigned copy marked as such for reading."""
-    consent = consent_get_for_user(request.user, consent_id)
-    if consent.pdf and consent.status in (Consent.Status.SIGNED, Consent.Status.WITHDRAWN):
-        content = services.consent_stored_pdf(consent)
-        name = f"consent-{consent.pk}-signed.pdf"
-    else:
-        content = services.consent_render_pdf(consent)
-        name = f"consent-{consent.pk}-not-signed.pdf"
-    response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response["Cache-Control"] = PRIVATE
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def consent_withdraw_view(request, consent_id: int):
-    """Staff record a withdrawal with a reason; the patient confirms theirs with their password."""
-    user = request.user
-    if user.is_patient:
-        consent = consent_get_for_user(user, consent_id)
-        form = WithdrawPatientForm(request.POST or None)
-    else:
-        require_permission(user, Permission.CONSENT_WITHDRAW)
-        consent = consent_get_for_user(user, consent_id, permission=Permission.CONSENT_WITHDRAW)
-        form = WithdrawStaffForm(request.POST or None)
-    status = 200
-    if request.method == "POST":
-        status = 422
-        if form.is_valid():
-            data = form.cleaned_data
-
-            def withdraw():
-                try:
-                    services.consent_withdraw(
-                        consent=consent, actor=user, reason=data["reason"], password=data.get("password")
-                    )
-                except Forbidden as exc:
-                    raise PermissionDenied(str(exc)) from exc
-
-            if user.is_patient:
-                done, status = with_password_entry(request, form, withdraw)
-            else:
-                try:
-                    withdraw()
-                except InvalidInput as error:
-                    add_service_errors(form, error)
-                    done = False
-                else:
-                    done = True
-            if done:
-                messages.success(request, "The consent is withdrawn. The treatment made on it has stopped.")
-                return redirect("consultations:consent_detail", consent_id=consent.pk)
-    context = _consent_context(request, consent, form=form)
-    return render(request, "consultations/consent_withdraw.html", context, status=status)

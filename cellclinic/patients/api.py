@@ -5,6 +5,7 @@ from typing import Literal
 
 from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
+from ninja.pagination import paginate
 from pydantic import ConfigDict, field_validator
 from pydantic_core import PydanticCustomError
 
@@ -12,9 +13,10 @@ from cellclinic.accounts.access import has_permission, require_permission, requi
 from cellclinic.accounts.auth import api_auth
 from cellclinic.accounts.models import Site
 from cellclinic.accounts.roles import Permission
+from cellclinic.catalogue.vocabulary import ALLERGY_CODES, FITZPATRICK, HISTORY_CODES, INDICATIONS
+from cellclinic.core.api_pagination import LimitOffset
 from cellclinic.core.errors import InvalidInput
 from cellclinic.patients.models import Patient
-from cellclinic.patients.screening import ALLERGY_CODES, FITZPATRICK, HISTORY_CODES, INDICATIONS
 from cellclinic.patients.selectors import patient_get_for_user, patient_search
 from cellclinic.patients.services import patient_create, patient_update
 
@@ -66,14 +68,7 @@ class PatientOut(Schema):
         return obj.site.code
 
 
-class PatientPage(Schema):
-    count: int
-    items: list[PatientOut]
-
-
 class PatientListParams(Schema):
-    limit: int = Field(50, ge=1, le=200, description="Page size, 1 to 200.")
-    offset: int = Field(0, ge=0)
     q: str = Field("", max_length=200, description="Name (any part), MRN, or date of birth.")
 
 
@@ -153,11 +148,11 @@ def _registration_site(user, code: str | None) -> Site:
     return found[0]
 
 
-@router.get("", response=PatientPage, summary="List and search patients")
+@router.get("", response=list[PatientOut], summary="List and search patients")
+@paginate(LimitOffset, max_limit=200)
 def patient_list(request, params: Query[PatientListParams]):
     """Patients at your clinics (a portal user: only their own record), by family name."""
-    patients = patient_search(request.auth, params.q)
-    return {"count": patients.count(), "items": list(patients[params.offset : params.offset + params.limit])}
+    return patient_search(request.auth, params.q)
 
 
 @router.post("", response={201: PatientOut}, summary="Register a patient")

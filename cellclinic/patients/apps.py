@@ -5,3 +5,38 @@ class PatientsConfig(AppConfig):
     name = "cellclinic.patients"
     label = "patients"
     verbose_name = "Patient registry"
+
+    def ready(self) -> None:
+        from cellclinic.accounts.access import has_permission
+        from cellclinic.accounts.roles import Permission
+        from cellclinic.audit.selectors import register_action_labels
+        from cellclinic.core import plugs
+        from cellclinic.patients import panels
+
+        register_action_labels(
+            {
+                "patient.create": "Registered",
+                "patient.update": "Record changed",
+                "patient.link_portal_user": "Portal account linked",
+            }
+        )
+        plugs.register_nav_link(
+            "portal", "My record", "patients:portal", shown_to=lambda u: u.is_patient, order=0
+        )
+        plugs.register_nav_link(
+            "patients",
+            "Patients",
+            "patients:list",
+            shown_to=lambda user: has_permission(user, Permission.PATIENT_VIEW),
+            order=10,
+        )
+        plugs.register_panel(
+            "home", "patients", template="patients/_home_tile.html", context=panels.home_tile, order=10
+        )
+        plugs.register_panel(
+            "home_wide",
+            "recent_patients",
+            template="patients/_home_recent.html",
+            context=panels.home_recent,
+            order=10,
+        )

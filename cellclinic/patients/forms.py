@@ -4,8 +4,8 @@ from django import forms
 from django.utils import timezone
 
 from cellclinic.accounts.models import Site
+from cellclinic.catalogue.vocabulary import ALLERGY_ITEMS, HISTORY_ITEMS, ScreeningItem
 from cellclinic.patients.models import Patient
-from cellclinic.patients.screening import ALLERGY_ITEMS, HISTORY_ITEMS, ScreeningItem
 from cellclinic.patients.services import EDITABLE_FIELDS
 
 SEARCH_LABEL = "Search patients by name, MRN or date of birth"

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import models
 
-from cellclinic.patients.screening import FITZPATRICK, INDICATIONS
+from cellclinic.catalogue.vocabulary import FITZPATRICK, INDICATIONS
 
 
 class Patient(models.Model):

@@ -15,10 +15,10 @@ from cellclinic.accounts.roles import Permission
 from cellclinic.accounts.services import user_create
 from cellclinic.audit.models import Signature
 from cellclinic.audit.services import audit_record, changed_fields, signature_create, snapshot
+from cellclinic.catalogue.vocabulary import ALLERGY_CODES, HISTORY_CODES
 from cellclinic.core.errors import FieldError, Forbidden, InvalidInput
 from cellclinic.patients.identifiers import mrn_format
 from cellclinic.patients.models import MrnSequence, Patient
-from cellclinic.patients.screening import ALLERGY_CODES, HISTORY_CODES
 
 EDITABLE_FIELDS = (
     "given_name",

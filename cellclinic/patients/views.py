@@ -13,15 +13,16 @@ from cellclinic.accounts.forms import PortalAccountForm
 from cellclinic.accounts.models import Site
 from cellclinic.accounts.roles import Permission
 from cellclinic.accounts.throttle import with_password_entry
-from cellclinic.audit.selectors import patient_recent_events, signatures_of
+from cellclinic.audit.selectors import action_label, patient_recent_events, signatures_of
 from cellclinic.audit.services import record_hash
+from cellclinic.catalogue.vocabulary import ALLERGY_ITEMS, HISTORY_ITEMS
+from cellclinic.core import plugs
 from cellclinic.core.errors import InvalidInput
 from cellclinic.core.forms import add_service_errors
 from cellclinic.core.htmx import render_page_or_partial
 from cellclinic.core.pagination import paginate
 from cellclinic.patients.forms import SEARCH_LABEL, PatientForm, SignReviewForm
 from cellclinic.patients.models import Patient
-from cellclinic.patients.screening import ALLERGY_ITEMS, HISTORY_ITEMS
 from cellclinic.patients.selectors import patient_get_for_user, patient_search
 from cellclinic.patients.services import (
     CANNOT_SIGN,
@@ -34,32 +35,9 @@ from cellclinic.patients.services import (
     patient_version,
     portal_username_base,
 )
-from cellclinic.treatment.selectors import portal_pathway
 
 RECENT_EVENTS = 10
 RECENT_SIGNATURES = 10
-ACTION_LABELS = {
-    "patient.create": "Registered",
-    "patient.update": "Record changed",
-    "patient.link_portal_user": "Portal account linked",
-    "signature.create": "Signed",
-    "assessment.create": "Candidacy assessed",
-    "enquiry.register": "Registered from a consultation request",
-    "consultation.start": "Consultation started",
-    "consultation.update": "Consultation notes changed",
-    "consultation.assessment": "Candidacy re-assessed in consultation",
-    "consultation.expectations_discussed": "Expectations discussed",
-    "consultation.alternatives": "Alternatives discussed",
-    "consultation.decide": "Consultation decision signed",
-    "photo.upload": "Photograph added",
-    "consent.prepare": "Consent prepared",
-    "consent.patient_sign": "Consent signed by the patient",
-    "consent.patient_sign_in_clinic": "Consent signed by the patient in clinic",
-    "consent.countersign": "Consent countersigned",
-    "consent.withdraw": "Consent withdrawn",
-    "plan.create": "Treatment plan made",
-    "plan.stop": "Treatment plan stopped",
-}
 
 
 def _staff_patient(request, pk: int, *, write: bool = False) -> Patient:
@@ -175,7 +153,7 @@ def _chart_context(
         "events": [
             (
                 event,
-                ACTION_LABELS.get(event.action, event.action),
+                action_label(event.action),
                 sorted(event.after) if event.action == "patient.update" and event.after else [],
             )
             for event in events[:RECENT_EVENTS]
@@ -187,6 +165,8 @@ def _chart_context(
         "portal_form": (
             (portal_form or _portal_form(patient)) if can_edit and patient.portal_user_id is None else None
         ),
+        # What each later stage shows on the chart (consultations, consent, plans, ...), in order.
+        "panels": plugs.render_panels("chart", request, patient),
     }
 
 
@@ -264,5 +244,8 @@ def portal(request):
         "allergy_items": [item for item in ALLERGY_ITEMS if item.code in allergies],
     }
     if patient is not None:
-        context.update(portal_pathway(patient))
+        # "What happens next" is the first stage that has something for the patient; then each
+        # stage's own section of the record.
+        context["next_panels"] = plugs.render_panels("portal_next", request, patient, first_only=True)
+        context["portal_panels"] = plugs.render_panels("portal", request, patient)
     return render(request, "patients/portal.html", context)

@@ -4,11 +4,14 @@ from datetime import date, datetime
 
 from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
+from ninja.pagination import paginate
 from pydantic import ConfigDict
 
 from cellclinic.accounts.access import has_permission, require_staff
 from cellclinic.accounts.auth import api_auth
 from cellclinic.accounts.roles import Permission
+from cellclinic.catalogue.registry import therapy_name
+from cellclinic.core.api_pagination import LimitOffset
 from cellclinic.treatment.models import TreatmentPlan
 from cellclinic.treatment.selectors import (
     consultation_get_for_planning,
@@ -16,7 +19,6 @@ from cellclinic.treatment.selectors import (
     plans_for_staff_list,
 )
 from cellclinic.treatment.services import plan_create
-from cellclinic.treatment.templatetags.treatment_tags import therapy_name
 
 
 def _staff_who_see_patients(user) -> None:
@@ -72,15 +74,8 @@ class PlanOut(PlanSummaryOut):
         return list(obj.steps.all())
 
 
-class PlanPage(Schema):
-    count: int
-    items: list[PlanSummaryOut]
-
-
 class PlanListParams(Schema):
     patient_id: int | None = Field(None, description="Only this patient's plans.")
-    limit: int = Field(50, ge=1, le=200, description="Page size, 1 to 200.")
-    offset: int = Field(0, ge=0)
 
 
 class PlanIn(Schema):
@@ -95,11 +90,11 @@ class PlanIn(Schema):
     start_date: date | None = Field(None, description="The first treatment, for a donor product.")
 
 
-@router.get("", response=PlanPage, summary="List treatment plans")
+@router.get("", response=list[PlanSummaryOut], summary="List treatment plans")
+@paginate(LimitOffset, max_limit=200)
 def plan_list(request, params: Query[PlanListParams]):
     """Plans at your clinics, newest first; with patient_id, only that patient's."""
-    plans = plans_for_staff_list(request.auth, params.patient_id)
-    return {"count": plans.count(), "items": list(plans[params.offset : params.offset + params.limit])}
+    return plans_for_staff_list(request.auth, params.patient_id)
 
 
 @router.get("/{int:plan_id}", response=PlanOut, summary="One treatment plan with its steps")

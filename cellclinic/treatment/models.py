@@ -17,9 +17,7 @@ class TreatmentPlan(models.Model):
     consultation = models.ForeignKey(
         "consultations.Consultation", on_delete=models.PROTECT, related_name="treatment_plans"
     )
-    consent = models.ForeignKey(
-        "consultations.Consent", on_delete=models.PROTECT, related_name="treatment_plans"
-    )
+    consent = models.ForeignKey("consents.Consent", on_delete=models.PROTECT, related_name="treatment_plans")
     therapy_code = models.CharField(max_length=64)
     therapy_version = models.CharField(max_length=20)
     harvest_date = models.DateField(null=True, blank=True, help_text="None for a donor (allogeneic) product.")

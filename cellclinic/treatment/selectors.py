@@ -11,8 +11,9 @@ from cellclinic.accounts.access import site_ids_with
 from cellclinic.accounts.models import User
 from cellclinic.accounts.roles import Permission
 from cellclinic.candidacy.models import Assessment
-from cellclinic.catalogue.registry import get_catalogue
-from cellclinic.consultations.models import Consent, Consultation
+from cellclinic.catalogue.registry import get_catalogue, therapy_name
+from cellclinic.consents.models import Consent
+from cellclinic.consultations.models import Consultation
 from cellclinic.patients.models import Patient
 from cellclinic.treatment.models import PlanStep, TreatmentPlan
 from cellclinic.treatment.schedule import what_to_expect
@@ -99,11 +100,6 @@ class NextStep:
     expect: list[str]
 
 
-def _therapy_name(code: str) -> str:
-    therapy = get_catalogue().therapies.get(code)
-    return therapy.name if therapy else code
-
-
 def next_step_of(plans: list[TreatmentPlan], today: date) -> NextStep | None:
     """The earliest step due today or later over the active plans (their steps already fetched)."""
     upcoming = [
@@ -119,7 +115,7 @@ def next_step_of(plans: list[TreatmentPlan], today: date) -> NextStep | None:
     therapy = get_catalogue().therapies.get(plan.therapy_code)
     indication = plan.consultation.indication or None
     expect = what_to_expect(therapy, step.kind, indication) if therapy else []
-    return NextStep(plan, step, _therapy_name(plan.therapy_code), expect)
+    return NextStep(plan, step, therapy_name(plan.therapy_code), expect)
 
 
 def portal_pathway(patient: Patient) -> dict:
@@ -141,7 +137,7 @@ def portal_pathway(patient: Patient) -> dict:
         .prefetch_related(Prefetch("steps", queryset=PlanStep.objects.order_by("sequence")))
         .order_by("-created_at", "-id")
     )
-    named_consents = [(c, _therapy_name(c.therapy_code)) for c in consents]
+    named_consents = [(c, therapy_name(c.therapy_code)) for c in consents]
     return {
         "assessment": assessment,
         "consent_to_sign": next(
@@ -151,10 +147,8 @@ def portal_pathway(patient: Patient) -> dict:
             (entry for entry in named_consents if entry[0].status == Consent.Status.AWAITING_PRACTITIONER),
             None,
         ),
-        "consultations": [
-            (c, _therapy_name(c.therapy_code) if c.therapy_code else "") for c in consultations
-        ],
+        "consultations": [(c, therapy_name(c.therapy_code) if c.therapy_code else "") for c in consultations],
         "consents": named_consents,
-        "plans": [(p, _therapy_name(p.therapy_code)) for p in plans],
+        "plans": [(p, therapy_name(p.therapy_code)) for p in plans],
         "next_step": next_step_of(plans, timezone.localdate()),
     }

@@ -11,7 +11,8 @@ from cellclinic.accounts.roles import Permission
 from cellclinic.audit.services import audit_record
 from cellclinic.catalogue.registry import get_catalogue
 from cellclinic.catalogue.schema import Therapy
-from cellclinic.consultations.models import Consent, Consultation
+from cellclinic.consents.models import Consent
+from cellclinic.consultations.models import Consultation
 from cellclinic.core.errors import FieldError, Forbidden, InvalidInput
 from cellclinic.treatment.models import PlanStep, TreatmentPlan
 from cellclinic.treatment.schedule import Step, lay_out

@@ -7,12 +7,12 @@ from django.views.decorators.http import require_http_methods
 
 from cellclinic.accounts.access import require_permission
 from cellclinic.accounts.roles import Permission
+from cellclinic.catalogue.registry import therapy_name
 from cellclinic.core.errors import InvalidInput
 from cellclinic.core.forms import add_service_errors
 from cellclinic.treatment.forms import PlanForm
 from cellclinic.treatment.selectors import consultation_get_for_planning, plan_get_for_staff
 from cellclinic.treatment.services import plan_create, plan_preview, plan_therapy
-from cellclinic.treatment.templatetags.treatment_tags import therapy_name
 
 
 @login_required

@@ -100,6 +100,7 @@ def _vitiligo_answers(**health) -> dict:
 def _pathway(patient, practitioner):
     """Records along the pathway, made through the services as the pages would make them."""
     from cellclinic.candidacy.services import assessment_run, chart_answers, enquiry_create
+    from cellclinic.consents import services as consents
     from cellclinic.consultations import services as consultations
 
     assessment = assessment_run(answers=_vitiligo_answers(), source="public")
@@ -136,7 +137,7 @@ def _pathway(patient, practitioner):
         decision="proceed",
         therapy_code="autologous_skin_cell_suspension",
     )
-    consent = consultations.consent_prepare(consultation=decided, actor=practitioner)
+    consent = consents.consent_prepare(consultation=decided, actor=practitioner)
     return {
         "assessment": assessment,
         "enquiry": enquiry,
@@ -147,10 +148,10 @@ def _pathway(patient, practitioner):
 
 
 def _sign_and_plan(consent, patient_user, practitioner):
-    from cellclinic.consultations import services as consultations
+    from cellclinic.consents import services as consents
     from cellclinic.treatment.services import plan_create
 
-    consultations.consent_patient_sign(
+    consents.consent_patient_sign(
         consent=consent,
         signer=patient_user,
         password=PASSWORD,
@@ -158,7 +159,7 @@ def _sign_and_plan(consent, patient_user, practitioner):
         outcome_reports=False,
         understood=True,
     )
-    consultations.consent_countersign(consent=consent, practitioner=practitioner, password=PASSWORD)
+    consents.consent_countersign(consent=consent, practitioner=practitioner, password=PASSWORD)
     harvest = timezone.localdate() + timedelta(days=7)
     return plan_create(consultation=consent.consultation, actor=practitioner, harvest_date=harvest)
 

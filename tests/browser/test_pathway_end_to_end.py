@@ -13,8 +13,10 @@ from playwright.sync_api import expect
 
 from cellclinic.audit.selectors import audit_verify
 from cellclinic.candidacy.models import Enquiry
-from cellclinic.consultations.models import Consent, Consultation, Photo
+from cellclinic.consents.models import Consent
+from cellclinic.consultations.models import Consultation
 from cellclinic.patients.models import Patient
+from cellclinic.photos.models import Photo
 from cellclinic.treatment.models import TreatmentPlan
 from conftest import PASSWORD
 from tests.browser.conftest import sign_in
@@ -303,7 +305,7 @@ def _practitioner_countersigns_and_plans(page, patient: Patient) -> TreatmentPla
     page.get_by_label(re.compile("Search patients")).fill("rivers")
     page.get_by_role("link", name=re.compile("RIVERS")).first.click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Jo RIVERS")
-    panel = page.get_by_role("region", name="Consultations and consent")
+    panel = page.get_by_role("region", name="Consent")
     panel.get_by_role("link", name=THERAPY).click()
     countersign = page.get_by_role("region", name="Countersign")
     countersign.get_by_label("Your password").fill(PASSWORD)

@@ -23,7 +23,7 @@ from cellclinic.candidacy.engine import (
 )
 from cellclinic.candidacy.engine import RULES_FILE as RULES_PATH
 from cellclinic.catalogue.loader import catalogue_load
-from cellclinic.patients.screening import ALLERGY_CODES
+from cellclinic.catalogue.vocabulary import ALLERGY_CODES
 
 CATALOGUE = catalogue_load()
 RULES = ruleset_load()

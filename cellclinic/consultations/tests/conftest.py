@@ -61,14 +61,14 @@ def decided(consultation, dr_ada):
 
 @pytest.fixture
 def consent(decided, dr_ada):
-    from cellclinic.consultations.services import consent_prepare
+    from cellclinic.consents.services import consent_prepare
 
     return consent_prepare(consultation=decided, actor=dr_ada)
 
 
 @pytest.fixture
 def signed_consent(consent, pat, dr_ada):
-    from cellclinic.consultations.services import consent_countersign, consent_patient_sign
+    from cellclinic.consents.services import consent_countersign, consent_patient_sign
 
     consent_patient_sign(
         consent=consent,
@@ -83,6 +83,6 @@ def signed_consent(consent, pat, dr_ada):
 
 @pytest.fixture
 def photo(consultation, dr_ada):
-    from cellclinic.consultations.services import photo_upload
+    from cellclinic.photos.services import photo_upload
 
     return photo_upload(consultation=consultation, actor=dr_ada, data=jpeg_with_gps(), view="front")

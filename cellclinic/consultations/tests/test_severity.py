@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from cellclinic.catalogue.vocabulary import INDICATIONS
 from cellclinic.consultations.severity import (
     SCALES,
     SCALES_BY_INDICATION,
@@ -13,7 +14,6 @@ from cellclinic.consultations.severity import (
     scales_for,
     severity_problems,
 )
-from cellclinic.patients.screening import INDICATIONS
 
 
 def test_every_indication_has_scales_with_sources():

@@ -14,10 +14,12 @@ from cellclinic.accounts.roles import Role
 from cellclinic.audit.chain import verify_chain
 from cellclinic.audit.models import AuditEvent, Signature
 from cellclinic.candidacy.models import Assessment, Enquiry
-from cellclinic.consultations.models import Consent, Consultation, Photo
-from cellclinic.core.demo_data import DEMO_PASSWORD
+from cellclinic.catalogue.vocabulary import INDICATIONS
+from cellclinic.consents.models import Consent
+from cellclinic.consultations.models import Consultation
+from cellclinic.demo.data import DEMO_PASSWORD
 from cellclinic.patients.models import Patient
-from cellclinic.patients.screening import INDICATIONS
+from cellclinic.photos.models import Photo
 from cellclinic.treatment.models import TreatmentPlan
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -4,7 +4,8 @@ import pytest
 from django.utils import timezone
 
 from cellclinic.candidacy.models import Assessment
-from cellclinic.consultations.models import Consent, Consultation
+from cellclinic.consents.models import Consent
+from cellclinic.consultations.models import Consultation
 from cellclinic.patients.tests.helpers import assert_no_patient_data
 from cellclinic.treatment.services import plans_stop_for_consent
 from cellclinic.treatment.tests.helpers import (
@@ -114,7 +115,7 @@ def test_a_stopped_plan_says_so_and_nothing_is_next(client, pat, patient_a, dr_a
     response = client.get(URL)
     body = response.content.decode()
     assert "This plan has stopped. You withdrew your consent." in body
-    assert response.context["next_step"] is None
+    assert response.context.get("next_step") is None
     assert "Nothing is booked in a treatment plan for you" in body
 
 

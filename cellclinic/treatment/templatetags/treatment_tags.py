@@ -1,4 +1,4 @@
-"""The plan timeline and the chart's treatment panel, as inclusion tags."""
+"""The plan timeline, as an inclusion tag."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -6,12 +6,8 @@ from datetime import date
 from django import template
 from django.utils import timezone
 
-from cellclinic.accounts.access import has_permission
-from cellclinic.accounts.roles import Permission
-from cellclinic.catalogue.registry import get_catalogue
 from cellclinic.treatment.models import PlanStep, TreatmentPlan
 from cellclinic.treatment.schedule import Step, StepKind, next_index
-from cellclinic.treatment.selectors import consultations_ready_for_plan, plans_for_patient
 
 register = template.Library()
 
@@ -136,11 +132,6 @@ def timeline_rows(steps, today: date, *, stopped: bool = False) -> tuple[list[Ro
     return rows, bands, today_x
 
 
-def therapy_name(code: str) -> str:
-    therapy = get_catalogue().therapies.get(code)
-    return therapy.name if therapy else code
-
-
 @register.inclusion_tag("treatment/_timeline.html")
 def plan_timeline(plan_or_steps, today: date | None = None, heading_level: int = 3):
     """A plan's steps (or steps laid out for a preview) as a drawing with an ordered list underneath."""
@@ -163,26 +154,4 @@ def plan_timeline(plan_or_steps, today: date | None = None, heading_level: int =
         "summary": summary,
         "id": f"plan-{plan.pk}" if plan else "plan-preview",
         "width": WIDTH,
-    }
-
-
-@register.inclusion_tag("treatment/_panel.html")
-def treatment_panel(patient, user):
-    """The chart's panel: the patient's plans, and "Make a plan" where a consent is in force."""
-    plans = plans_for_patient(patient)
-    today = timezone.localdate()
-    entries = []
-    for plan in plans:
-        steps = list(plan.steps.all())
-        upcoming = next_index([step.due_date for step in steps], today)
-        shown = (
-            steps[upcoming] if upcoming is not None and plan.status == TreatmentPlan.Status.ACTIVE else None
-        )
-        entries.append((plan, therapy_name(plan.therapy_code), shown))
-    can_create = has_permission(user, Permission.PLAN_CREATE, patient.site_id)
-    ready = consultations_ready_for_plan(patient) if can_create else []
-    return {
-        "patient": patient,
-        "entries": entries,
-        "ready": [(consultation, therapy_name(consultation.therapy_code)) for consultation in ready],
     }

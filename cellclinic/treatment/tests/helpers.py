@@ -5,7 +5,8 @@ from datetime import date, timedelta
 from django.utils import timezone
 
 from cellclinic.audit.models import AuditEvent
-from cellclinic.consultations.models import Consent, Consultation
+from cellclinic.consents.models import Consent
+from cellclinic.consultations.models import Consultation
 from cellclinic.treatment.models import PlanStep, TreatmentPlan
 from cellclinic.treatment.services import plan_create
 

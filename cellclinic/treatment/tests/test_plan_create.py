@@ -3,7 +3,8 @@
 import pytest
 
 from cellclinic.audit.models import AuditEvent
-from cellclinic.consultations.models import Consent, Consultation
+from cellclinic.consents.models import Consent
+from cellclinic.consultations.models import Consultation
 from cellclinic.core.errors import Forbidden, InvalidInput
 from cellclinic.treatment.models import TreatmentPlan
 from cellclinic.treatment.services import (

@@ -1,11 +1,13 @@
-"""The inclusion tags: {% plan_timeline plan %} and {% treatment_panel patient user %}."""
+"""The timeline tag {% plan_timeline plan %} and the chart's treatment panel."""
 
 from datetime import date
 
 import pytest
 from django.template import Context, Template
+from django.test import RequestFactory
 
-from cellclinic.consultations.models import Consent
+from cellclinic.consents.models import Consent
+from cellclinic.core import plugs
 from cellclinic.treatment.services import plans_stop_for_consent
 from cellclinic.treatment.templatetags.treatment_tags import timeline_rows
 from cellclinic.treatment.tests.helpers import (
@@ -18,12 +20,13 @@ from cellclinic.treatment.tests.helpers import (
 
 pytestmark = pytest.mark.django_db
 
-PANEL = Template("{% load treatment_tags %}{% treatment_panel patient user %}")
 TIMELINE = Template("{% load treatment_tags %}{% plan_timeline plan %}")
 
 
 def _panel(patient, user) -> str:
-    return PANEL.render(Context({"patient": patient, "user": user}))
+    request = RequestFactory().get("/")
+    request.user = user
+    return plugs.render_panel("chart", "treatment", request, patient)
 
 
 def test_the_panel_offers_a_plan_for_a_consultation_with_consent_in_force(dr_ada, patient_a):

@@ -1,0 +1,65 @@
+"""Consent over JSON, for clinic staff: the document as signed, its status, choices and signatures."""
+
+from datetime import datetime
+from typing import Any
+
+from django.http import Http404
+from ninja import Field, Router, Schema
+
+from cellclinic.accounts.access import has_permission
+from cellclinic.accounts.auth import api_auth
+from cellclinic.accounts.roles import Permission
+from cellclinic.audit.selectors import signatures_of
+from cellclinic.consents.models import Consent
+from cellclinic.consents.selectors import consent_get_for_user
+
+SIGNATURES_SHOWN = 20
+
+
+def _staff_reader(user) -> None:
+    """Portal patients and staff who may see no patient get the answer a missing record gets."""
+    if user.is_patient or not has_permission(user, Permission.PATIENT_VIEW):
+        raise Http404("Not found")
+
+
+router = Router(tags=["consents"], auth=api_auth(_staff_reader))
+
+
+class SignatureOut(Schema):
+    meaning: str
+    printed_name: str
+    signed_at: datetime
+    record_hash: str
+    statement: str
+
+
+class ConsentOut(Schema):
+    id: int
+    patient_id: int
+    consultation_id: int
+    status: str = Field(description="awaiting_patient, awaiting_practitioner, signed or withdrawn.")
+    therapy_code: str
+    therapy_version: str
+    template_version: str
+    document: dict[str, Any] = Field(description="Title and sections, exactly as shown for signing.")
+    document_hash: str
+    photographs: bool | None
+    outcome_reports: bool | None
+    patient_signed_at: datetime | None
+    patient_signed_in_clinic: bool
+    practitioner_signed_at: datetime | None
+    pdf_sha256: str
+    withdrawn_at: datetime | None
+    withdrawn_reason: str
+    created_at: datetime
+    signatures: list[SignatureOut]
+
+    @staticmethod
+    def resolve_signatures(obj: Consent) -> list:
+        return signatures_of("consent", obj.pk, limit=SIGNATURES_SHOWN)
+
+
+@router.get("/{int:consent_id}", response=ConsentOut, summary="One consent")
+def consent_read(request, consent_id: int):
+    """The consent document, its status, the patient's choices and the signatures."""
+    return consent_get_for_user(request.auth, consent_id)

@@ -1,0 +1,347 @@
+"""Writes for consent: prepared from the therapy file, signed by both parties, withdrawn; audited.
+
+Each change writes one audit event. Bad input raises InvalidInput naming the field before anything is
+written; a wrong password at signing is refused by signature_create before the record changes.
+Withdrawal fires the `consent_withdrawn` hook inside its transaction, so every later stage (plans
+now; bookings and unused product later) reacts in the same commit.
+"""
+
+import hashlib
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+
+from cellclinic.accounts.access import require_permission_at
+from cellclinic.accounts.models import User
+from cellclinic.accounts.roles import Permission
+from cellclinic.audit.models import Signature
+from cellclinic.audit.services import audit_record, record_hash, signature_create, snapshot
+from cellclinic.catalogue.registry import get_catalogue
+from cellclinic.consents.document import TEMPLATE_VERSION, consent_document
+from cellclinic.consents.models import Consent
+from cellclinic.consents.pdf import SignatureLine, consent_pdf
+from cellclinic.consultations.models import Consultation
+from cellclinic.core import plugs
+from cellclinic.core.errors import FieldError, Forbidden, InvalidInput
+
+MAX_TEXT = 5000
+CANNOT_PREPARE = "Only a practitioner at the patient's clinic can prepare or countersign consent."
+CANNOT_WITHDRAW = "You cannot record a withdrawal of consent at this clinic."
+NOT_YOUR_CONSENT = "This is not your consent."
+THERAPY_UNKNOWN = "is not a therapy in the catalogue"
+CONSENT_NEEDS_PROCEED = "consent is prepared for a decided consultation that proceeds with a cell therapy"
+CONSENT_EXISTS = "this consultation already has a consent that is not withdrawn"
+CONSENT_WITHDRAWN = "This consent was withdrawn; it cannot be signed again. A new consent must be prepared."
+CONSENT_NOT_AWAITING_PATIENT = "This consent is not waiting for the patient's signature."
+CONSENT_NOT_AWAITING_PRACTITIONER = "This consent is not waiting for the practitioner's signature."
+ALREADY_WITHDRAWN = "This consent is already withdrawn."
+CHOOSE_YES_OR_NO = "choose yes or no"
+MUST_UNDERSTAND = "confirm that you have read and understood the consent"
+NAME_MISMATCH = "must be the patient's full name as on their record ({name})"
+REASON_REQUIRED = "say why the consent is withdrawn"
+WRONG_PASSWORD = "The password is not correct; nothing was changed."
+PATIENT_STATEMENT = "I have read and understood this consent, and I agree to the treatment it describes."
+COUNTERSIGN_STATEMENT = (
+    "I explained this treatment, its risks and the alternatives, and answered the questions."
+)
+
+
+def _audit_consent(consent: Consent, actor: User | None, action: str, **kwargs) -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type="consent",
+        object_id=consent.pk,
+        site=consent.site,
+        patient_id=consent.patient_id,
+        **kwargs,
+    )
+
+
+@transaction.atomic
+def consent_prepare(*, consultation: Consultation, actor: User) -> Consent:
+    """Generate the consent document from the chosen therapy's catalogue entry, for the patient to sign."""
+    require_permission_at(actor, Permission.CONSENT_PREPARE, consultation.site_id, CANNOT_PREPARE)
+    locked = (
+        Consultation.objects.select_for_update(of=("self",)).select_related("site").get(pk=consultation.pk)
+    )
+    if locked.status != Consultation.Status.DECIDED or locked.decision != Consultation.Decision.PROCEED:
+        raise InvalidInput.single("consultation", CONSENT_NEEDS_PROCEED)
+    if Consent.objects.filter(consultation=locked).exclude(status=Consent.Status.WITHDRAWN).exists():
+        raise InvalidInput.single("consent", CONSENT_EXISTS)
+    catalogue = get_catalogue()
+    therapy = catalogue.therapies.get(locked.therapy_code)
+    if therapy is None:
+        raise InvalidInput.single("therapy_code", THERAPY_UNKNOWN)
+    document = consent_document(
+        therapy,
+        catalogue.alternatives_for([locked.indication]),
+        template_version=TEMPLATE_VERSION,
+        indication=locked.indication,
+    )
+    consent = Consent.objects.create(
+        site=locked.site,
+        patient_id=locked.patient_id,
+        consultation=locked,
+        therapy_code=therapy.code,
+        therapy_version=therapy.version,
+        template_version=TEMPLATE_VERSION,
+        document=document,
+        document_hash=record_hash(document),
+        created_by=actor,
+    )
+    _audit_consent(
+        consent,
+        actor,
+        "consent.prepare",
+        after={
+            "consultation": locked.pk,
+            "therapy_code": therapy.code,
+            "therapy_version": therapy.version,
+            "template_version": TEMPLATE_VERSION,
+            "document_hash": consent.document_hash,
+        },
+    )
+    return consent
+
+
+def consent_record(consent: Consent) -> dict[str, Any]:
+    """What the consent signatures bind to: the document's hash, the versions and the choices."""
+    return {
+        "consent_id": consent.pk,
+        "patient_id": consent.patient_id,
+        "therapy_code": consent.therapy_code,
+        "therapy_version": consent.therapy_version,
+        "template_version": consent.template_version,
+        "document_hash": consent.document_hash,
+        "photographs": consent.photographs,
+        "outcome_reports": consent.outcome_reports,
+    }
+
+
+def _sign_consent(consent: Consent, signer: User, password: str, meaning: str, statement: str) -> None:
+    """One signature over the consent as it now stands (document hash and choices)."""
+    signature_create(
+        signer=signer,
+        password=password,
+        meaning=meaning,
+        object_type="consent",
+        object_id=consent.pk,
+        record=consent_record(consent),
+        site=consent.site,
+        patient_id=consent.patient_id,
+        statement=statement,
+    )
+
+
+def _lock_consent(consent: Consent, expected: str, message: str) -> Consent:
+    locked = (
+        Consent.objects.select_for_update(of=("self",)).select_related("site", "patient").get(pk=consent.pk)
+    )
+    if locked.status == Consent.Status.WITHDRAWN:
+        raise InvalidInput(detail=CONSENT_WITHDRAWN, errors=[FieldError("status", CONSENT_WITHDRAWN)])
+    if locked.status != expected:
+        raise InvalidInput(detail=message, errors=[FieldError("status", message)])
+    return locked
+
+
+def _choice_errors(
+    photographs: bool | None, outcome_reports: bool | None, understood: bool
+) -> list[FieldError]:
+    errors = []
+    if photographs is None:
+        errors.append(FieldError("photographs", CHOOSE_YES_OR_NO))
+    if outcome_reports is None:
+        errors.append(FieldError("outcome_reports", CHOOSE_YES_OR_NO))
+    if not understood:
+        errors.append(FieldError("understood", MUST_UNDERSTAND))
+    return errors
+
+
+def _patient_signed(locked: Consent, actor: User, action: str, before: dict) -> Consent:
+    locked.status = Consent.Status.AWAITING_PRACTITIONER
+    locked.patient_signed_at = datetime.now(UTC)
+    fields = ["photographs", "outcome_reports", "status", "patient_signed_at", "patient_signed_in_clinic"]
+    locked.save(update_fields=fields)
+    after = snapshot(locked, fields=fields)
+    _audit_consent(locked, actor, action, before=before, after=after)
+    return locked
+
+
+@transaction.atomic
+def consent_patient_sign(
+    *,
+    consent: Consent,
+    signer: User,
+    password: str,
+    photographs: bool | None,
+    outcome_reports: bool | None,
+    understood: bool,
+) -> Consent:
+    """The patient signs their consent in the portal (meaning consented), with both optional choices."""
+    if not signer.is_patient or consent.patient.portal_user_id != signer.pk:
+        raise Forbidden(NOT_YOUR_CONSENT)
+    locked = _lock_consent(consent, Consent.Status.AWAITING_PATIENT, CONSENT_NOT_AWAITING_PATIENT)
+    errors = _choice_errors(photographs, outcome_reports, understood)
+    if errors:
+        raise InvalidInput(detail="The consent was not signed.", errors=errors)
+    fields = ["photographs", "outcome_reports", "status", "patient_signed_at", "patient_signed_in_clinic"]
+    before = snapshot(locked, fields=fields)
+    locked.photographs, locked.outcome_reports = photographs, outcome_reports
+    _sign_consent(locked, signer, password, Signature.Meaning.CONSENTED, PATIENT_STATEMENT)
+    return _patient_signed(locked, signer, "consent.patient_sign", before)
+
+
+def _same_name(typed: str, expected: str) -> bool:
+    return " ".join(typed.split()).casefold() == " ".join(expected.split()).casefold()
+
+
+@transaction.atomic
+def consent_sign_in_clinic(
+    *,
+    consent: Consent,
+    practitioner: User,
+    password: str,
+    typed_name: str,
+    photographs: bool | None,
+    outcome_reports: bool | None,
+    understood: bool,
+) -> Consent:
+    """The patient signs in clinic by typing their full name; the practitioner witnesses with a password."""
+    require_permission_at(practitioner, Permission.CONSENT_PREPARE, consent.site_id, CANNOT_PREPARE)
+    locked = _lock_consent(consent, Consent.Status.AWAITING_PATIENT, CONSENT_NOT_AWAITING_PATIENT)
+    patient = locked.patient
+    errors = []
+    if not _same_name(typed_name or "", patient.full_name):
+        errors.append(FieldError("patient_name", NAME_MISMATCH.format(name=patient.full_name)))
+    errors += _choice_errors(photographs, outcome_reports, understood)
+    if errors:
+        raise InvalidInput(detail="The consent was not signed.", errors=errors)
+    fields = ["photographs", "outcome_reports", "status", "patient_signed_at", "patient_signed_in_clinic"]
+    before = snapshot(locked, fields=fields)
+    locked.photographs, locked.outcome_reports = photographs, outcome_reports
+    locked.patient_signed_in_clinic = True
+    _sign_consent(
+        locked,
+        practitioner,
+        password,
+        Signature.Meaning.WITNESSED,
+        (
+            f"Witnessed {patient.full_name} ({patient.mrn}) consent in clinic: the patient typed their "
+            "full name and made the choices shown."
+        ),
+    )
+    return _patient_signed(locked, practitioner, "consent.patient_sign_in_clinic", before)
+
+
+def consent_signature_lines(consent: Consent) -> list[SignatureLine]:
+    """The consent's signatures, oldest first, as the PDF prints them."""
+    signatures = Signature.objects.filter(object_type="consent", object_id=str(consent.pk)).order_by(
+        "signed_at", "id"
+    )
+    return [
+        SignatureLine(
+            meaning=s.get_meaning_display(),
+            printed_name=s.printed_name,
+            signed_at_utc=s.signed_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            record_hash=s.record_hash,
+            statement=s.statement,
+        )
+        for s in signatures
+    ]
+
+
+def consent_render_pdf(consent: Consent) -> bytes:
+    """The consent as a PDF: signed when it is signed, otherwise marked as not signed."""
+    patient = consent.patient
+    return consent_pdf(
+        consent.document,
+        patient_name=patient.full_name,
+        mrn=patient.mrn,
+        clinic=consent.site.name,
+        document_hash=consent.document_hash,
+        choices={"photographs": consent.photographs, "outcome_reports": consent.outcome_reports},
+        signatures=consent_signature_lines(consent),
+        signed=consent.status == Consent.Status.SIGNED,
+        status=consent.get_status_display(),
+    )
+
+
+@transaction.atomic
+def consent_countersign(*, consent: Consent, practitioner: User, password: str) -> Consent:
+    """The practitioner countersigns (meaning authored); the consent is signed and its PDF is kept."""
+    require_permission_at(practitioner, Permission.CONSENT_PREPARE, consent.site_id, CANNOT_PREPARE)
+    locked = _lock_consent(consent, Consent.Status.AWAITING_PRACTITIONER, CONSENT_NOT_AWAITING_PRACTITIONER)
+    _sign_consent(locked, practitioner, password, Signature.Meaning.AUTHORED, COUNTERSIGN_STATEMENT)
+    locked.status = Consent.Status.SIGNED
+    locked.practitioner_signed_at = datetime.now(UTC)
+    content = consent_render_pdf(locked)
+    name = default_storage.save(
+        f"consents/{locked.practitioner_signed_at:%Y}/consent-{locked.pk}-{uuid.uuid4().hex}.pdf",
+        ContentFile(content),
+    )
+    try:
+        locked.pdf = name
+        locked.pdf_sha256 = hashlib.sha256(content).hexdigest()
+        locked.save(update_fields=["status", "practitioner_signed_at", "pdf", "pdf_sha256"])
+        _audit_consent(
+            locked,
+            practitioner,
+            "consent.countersign",
+            before={"status": Consent.Status.AWAITING_PRACTITIONER},
+            after={"status": locked.status, "pdf_sha256": locked.pdf_sha256},
+        )
+    except Exception:
+        default_storage.delete(name)
+        raise
+    return locked
+
+
+def consent_stored_pdf(consent: Consent) -> bytes:
+    """The signed copy as it was stored at countersigning (the caller checked access)."""
+    with default_storage.open(consent.pdf.name, "rb") as handle:
+        return handle.read()
+
+
+@transaction.atomic
+def consent_withdraw(
+    *, consent: Consent, actor: User, reason: str = "", password: str | None = None
+) -> Consent:
+    """Record a withdrawal (never erased) and stop the treatment made on this consent.
+
+    Staff with CONSENT_WITHDRAW record it with a reason; the patient confirms with their password.
+    """
+    reason = (reason or "").strip()
+    if actor.is_patient:
+        if consent.patient.portal_user_id != actor.pk:
+            raise Forbidden(NOT_YOUR_CONSENT)
+    else:
+        require_permission_at(actor, Permission.CONSENT_WITHDRAW, consent.site_id, CANNOT_WITHDRAW)
+    locked = (
+        Consent.objects.select_for_update(of=("self",)).select_related("site", "patient").get(pk=consent.pk)
+    )
+    if locked.status == Consent.Status.WITHDRAWN:
+        raise InvalidInput(detail=ALREADY_WITHDRAWN, errors=[FieldError("status", ALREADY_WITHDRAWN)])
+    if len(reason) > MAX_TEXT:
+        raise InvalidInput.single("reason", f"can have at most {MAX_TEXT} characters")
+    if actor.is_patient:
+        if not password or not actor.check_password(password):
+            raise InvalidInput(detail=WRONG_PASSWORD, errors=[FieldError("password", WRONG_PASSWORD)])
+        reason = reason or "Withdrawn by the patient in the portal."
+    elif not reason:
+        raise InvalidInput.single("reason", REASON_REQUIRED)
+    before = {"status": locked.status}
+    locked.status = Consent.Status.WITHDRAWN
+    locked.withdrawn_at = datetime.now(UTC)
+    locked.withdrawn_reason = reason
+    locked.withdrawn_by = actor
+    locked.save(update_fields=["status", "withdrawn_at", "withdrawn_reason", "withdrawn_by"])
+    _audit_consent(
+        locked, actor, "consent.withdraw", before=before, after={"status": locked.status}, reason=reason
+    )
+    plugs.fire("consent_withdrawn", consent=locked, actor=actor, reason=f"Consent withdrawn: {reason}")
+    return locked

@@ -1,0 +1,123 @@
+"""Where a stage plugs into the pages and the pathway of the apps below it.
+
+A lower app never imports a higher one. Instead, each app registers from its `AppConfig.ready()`
+what it adds to pages it does not own, and what it does when something happens on the pathway:
+
+- **panels**: a template and a function that gives its context (or None to show nothing), placed
+  in a named slot of a page and ordered there. Slots in use:
+
+  | slot | page | object passed |
+  | --- | --- | --- |
+  | `chart` | a patient's chart (staff) | the patient |
+  | `portal` | the patient's own record | the patient |
+  | `portal_next` | "what happens next" on the portal: the first panel that answers is shown | the patient |
+  | `consultation` | a consultation, after its decision | the consultation |
+  | `home` | the start page after signing in | the signed-in user |
+
+- **navigation links**: a label, a URL name and who sees the link, in order; the first link a
+  portal patient sees is where their start page sends them.
+
+- **hooks**: functions called by name inside the transaction of the service that fires them, so a
+  later stage's reaction commits or rolls back with the change itself (for example `consent_withdrawn`
+  stops the plans made under that consent).
+
+Registration is idempotent by key, so reloading an app config does not add a panel twice.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
+
+ContextFunction = Callable[[Any, Any], dict[str, Any] | None]
+
+
+@dataclass(frozen=True)
+class Panel:
+    slot: str
+    key: str
+    template: str
+    context: ContextFunction
+    order: int
+
+
+_PANELS: dict[str, dict[str, Panel]] = {}
+_HOOKS: dict[str, dict[str, Callable[..., None]]] = {}
+
+
+def register_panel(slot: str, key: str, *, template: str, context: ContextFunction, order: int = 100) -> None:
+    """Show TEMPLATE in SLOT, with the context CONTEXT(request, obj) returns; None hides the panel."""
+    _PANELS.setdefault(slot, {})[key] = Panel(slot, key, template, context, order)
+
+
+def panels_in(slot: str) -> list[Panel]:
+    """The panels registered in SLOT, in their order (then by key, so the order is stable)."""
+    return sorted(_PANELS.get(slot, {}).values(), key=lambda panel: (panel.order, panel.key))
+
+
+def render_panels(slot: str, request, obj, *, first_only: bool = False) -> list[SafeString]:
+    """Each panel of SLOT that has something to show for OBJ, rendered with the request.
+
+    With FIRST_ONLY, the first panel that answers is the only one rendered (and the only one whose
+    queries run after it).
+    """
+    rendered = []
+    for panel in panels_in(slot):
+        context = panel.context(request, obj)
+        if context is None:
+            continue
+        rendered.append(render_to_string(panel.template, context, request=request))
+        if first_only:
+            break
+    return rendered
+
+
+def render_panel(slot: str, key: str, request, obj) -> str:
+    """The one panel KEY of SLOT for OBJ, rendered; empty when it has nothing to show."""
+    panel = _PANELS[slot][key]
+    context = panel.context(request, obj)
+    return "" if context is None else render_to_string(panel.template, context, request=request)
+
+
+@dataclass(frozen=True)
+class NavLink:
+    key: str
+    label: str
+    url_name: str
+    shown_to: Callable[[Any], bool]
+    order: int
+
+
+_NAV: dict[str, NavLink] = {}
+
+
+def register_nav_link(
+    key: str, label: str, url_name: str, *, shown_to: Callable[[Any], bool], order: int
+) -> None:
+    """A link in the main navigation to URL_NAME, for the signed-in users SHOWN_TO answers True for."""
+    _NAV[key] = NavLink(key, label, url_name, shown_to, order)
+
+
+def nav_links_for(user) -> list[NavLink]:
+    """The navigation links USER sees, in order."""
+    return [
+        link for link in sorted(_NAV.values(), key=lambda link: (link.order, link.key)) if link.shown_to(user)
+    ]
+
+
+def register_hook(event: str, key: str, function: Callable[..., None]) -> None:
+    """Call FUNCTION(**details) whenever EVENT is fired, inside the firing service's transaction."""
+    _HOOKS.setdefault(event, {})[key] = function
+
+
+def hooks_for(event: str) -> list[str]:
+    """The keys of the functions EVENT calls, in the order they run."""
+    return sorted(_HOOKS.get(event, {}))
+
+
+def fire(event: str, **details: Any) -> None:
+    """Run every function registered for EVENT, in key order; an exception rolls the change back."""
+    for key in hooks_for(event):
+        _HOOKS[event][key](**details)
