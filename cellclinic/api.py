@@ -5,7 +5,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
 from cellclinic.accounts.auth import api_auth
-from cellclinic.core.errors import Forbidden, InvalidInput, NotFound
+from cellclinic.core.errors import HTTP_STATUS, Forbidden, InvalidInput, NotFound
 
 ERROR_SCHEMA = {
     "title": "Error",
@@ -94,7 +94,7 @@ def on_validation_error(request, exc: ValidationError):
 
 @api.exception_handler(InvalidInput)
 def on_invalid_input(request, exc: InvalidInput):
-    return api.create_response(request, exc.as_dict(), status=422)
+    return api.create_response(request, exc.as_dict(), status=HTTP_STATUS[InvalidInput])
 
 
 @api.exception_handler(AuthenticationError)
@@ -109,9 +109,8 @@ def on_authorization_error(request, exc):
 
 @api.exception_handler(Forbidden)
 def on_forbidden(request, exc):
-    return api.create_response(
-        request, error_body(str(exc) or "You do not have permission to do this."), status=403
-    )
+    detail = str(exc) or "You do not have permission to do this."
+    return api.create_response(request, error_body(detail), status=HTTP_STATUS[Forbidden])
 
 
 @api.exception_handler(Http404)
@@ -121,7 +120,7 @@ def on_not_found(request, exc):
 
 @api.exception_handler(NotFound)
 def on_missing(request, exc):
-    return api.create_response(request, error_body("Not found."), status=404)
+    return api.create_response(request, error_body("Not found."), status=HTTP_STATUS[NotFound])
 
 
 @api.exception_handler(HttpError)

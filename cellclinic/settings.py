@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
+    "cellclinic.core.middleware.DomainErrorMiddleware",
 ]
 
 ROOT_URLCONF = "cellclinic.urls"

@@ -1,9 +1,10 @@
 """Who may see what, where: the one place that answers for every view and endpoint."""
 
+from django.db import models
 from django.http import Http404
 
 from cellclinic.accounts.models import ApiToken, Membership, Site, User
-from cellclinic.accounts.roles import Permission, Role, role_allows
+from cellclinic.accounts.roles import LAB_GRANTS, Permission, Role, role_allows
 from cellclinic.core.errors import Forbidden
 
 
@@ -29,6 +30,56 @@ def staff_site_ids(user: User, permission: Permission) -> set[int]:
     if not user.is_authenticated or user.is_patient:
         return set()
     return site_ids_with(user, permission)
+
+
+def site_ids_for_lab_staff(user: User, permission: Permission = Permission.LAB_VIEW) -> set[int]:
+    """The clinics served by the labs at which USER holds PERMISSION; none for anyone else."""
+    labs = staff_site_ids(user, permission)
+    if not labs:
+        return set()
+    return set(
+        Site.objects.filter(kind=Site.Kind.CLINIC, lab_id__in=labs, lab__kind=Site.Kind.LAB).values_list(
+            "pk", flat=True
+        )
+    )
+
+
+class SiteScopedQuerySet(models.QuerySet):
+    """Rows that belong to a site, narrowed to what one user may see (NetBox's `restrict`).
+
+    A model managed by it says how its rows reach their patient in `patient_path`: the lookup to the
+    patient ("patient"), "" when the row is the patient, or None when portal patients never see its rows.
+    `site_path` (default "site") leads to the row's site. `lab_visible = True` says that its rows carry
+    no patient identity, so that lab staff also see those of the clinics their lab serves.
+    """
+
+    def visible_to(self, user: User, permission: Permission = Permission.PATIENT_VIEW) -> models.QuerySet:
+        """Staff: rows of the sites where they hold PERMISSION (and, on `lab_visible` models, of the
+        clinics served by a lab where they hold its LAB_GRANTS permission). A portal patient: rows of
+        their own patient record, for PATIENT_VIEW only. Anyone else: none."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_patient:
+            return self._of_portal_patient(user, permission)
+        site_path = getattr(self.model, "site_path", "site")
+        sites = staff_site_ids(user, permission)
+        lab_permission = LAB_GRANTS.get(permission)
+        if getattr(self.model, "lab_visible", False) and lab_permission is not None:
+            sites = sites | site_ids_for_lab_staff(user, lab_permission)
+        return self.filter(**{f"{site_path}__in": sites})
+
+    def _of_portal_patient(self, user: User, permission: Permission) -> "SiteScopedQuerySet":
+        patient_path = self.model.patient_path
+        if patient_path is None or permission != Permission.PATIENT_VIEW:
+            return self.none()
+        lookup = f"{patient_path}__portal_user" if patient_path else "portal_user"
+        return self.filter(**{lookup: user})
+
+
+class SiteScopedManager(models.Manager.from_queryset(SiteScopedQuerySet)):
+    """The default manager of every model whose rows belong to a site: `Model.objects.visible_to(...)`."""
+
+    use_in_migrations = False
 
 
 def has_permission(user: User, permission: Permission, site_id: int | None = None) -> bool:

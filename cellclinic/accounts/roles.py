@@ -33,6 +33,7 @@ class Permission(StrEnum):
     CONSENT_PREPARE = "consent.prepare"
     CONSENT_WITHDRAW = "consent.withdraw"
     PLAN_CREATE = "plan.create"
+    LAB_VIEW = "lab.view"
 
 
 # Lab and QA staff work on coded specimens and products; they have no need for patient names.
@@ -61,8 +62,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CONSENT_WITHDRAW,
         }
     ),
-    Role.LAB_TECHNICIAN: frozenset({Permission.CATALOGUE_VIEW}),
-    Role.QA_REVIEWER: frozenset({Permission.CATALOGUE_VIEW}),
+    Role.LAB_TECHNICIAN: frozenset({Permission.CATALOGUE_VIEW, Permission.LAB_VIEW}),
+    Role.QA_REVIEWER: frozenset({Permission.CATALOGUE_VIEW, Permission.LAB_VIEW}),
     Role.CLINIC_ADMIN: frozenset(
         {
             Permission.PATIENT_VIEW,
@@ -74,6 +75,15 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CONSENT_WITHDRAW,
         }
     ),
+}
+
+
+# The permission a role must hold at a lab to be granted the permission asked for at every clinic the
+# lab serves, on records that declare themselves free of patient identity (`lab_visible`). A permission
+# missing here is never granted through the lab.
+LAB_GRANTS: dict[Permission, Permission] = {
+    Permission.PATIENT_VIEW: Permission.LAB_VIEW,
+    Permission.LAB_VIEW: Permission.LAB_VIEW,
 }
 
 

@@ -11,7 +11,7 @@ from django.db.models import CharField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from cellclinic.accounts.access import require_permission, site_ids_with
+from cellclinic.accounts.access import require_permission
 from cellclinic.accounts.models import Membership, User
 from cellclinic.accounts.roles import Permission
 from cellclinic.audit.chain import HASHED_FIELDS, ChainReport, canonical_json, format_time, verify_chain
@@ -113,7 +113,7 @@ def audit_filters_check(filters: AuditFilters) -> None:
 
 def audit_patient_resolve(user: User, text: str) -> int:
     """The id of the patient named by a medical record number or an id, at the reader's audit sites."""
-    sites = require_permission(user, Permission.AUDIT_VIEW)
+    require_permission(user, Permission.AUDIT_VIEW)
     text = text.strip()
     if text.isdigit():
         if len(text) > 18:  # beyond a 64-bit id
@@ -124,7 +124,8 @@ def audit_patient_resolve(user: User, text: str) -> int:
         match = Q(mrn=text.upper())
     found = (
         patient_model()
-        .objects.filter(match, site_id__in=sites)
+        .objects.visible_to(user, Permission.AUDIT_VIEW)
+        .filter(match)
         .order_by()
         .values_list("pk", flat=True)
         .first()
@@ -148,7 +149,7 @@ def audit_events_visible_to(user: User) -> QuerySet[AuditEvent]:
     members = Membership.objects.filter(site_id__in=sites)
     member_ids = members.values("user_id")
     member_ids_text = members.annotate(user_id_text=Cast("user_id", CharField())).values("user_id_text")
-    site_patients = patient_model().objects.filter(site_id__in=sites).values("pk")
+    site_patients = patient_model().objects.visible_to(user, Permission.AUDIT_VIEW).values("pk")
     siteless = Q(site__isnull=True)
     no_patient = Q(patient_id__isnull=True)
     visible = (
@@ -176,11 +177,7 @@ def audit_event_list(user: User, filters: AuditFilters) -> QuerySet:
         events = events.filter(occurred_at__gte=_start_of_local_day(filters.date_from))
     if filters.date_to:
         events = events.filter(occurred_at__lt=_start_of_local_day(filters.date_to + timedelta(days=1)))
-    readable_patients = (
-        patient_model()
-        .objects.filter(pk=OuterRef("patient_id"), site_id__in=site_ids_with(user, Permission.PATIENT_VIEW))
-        .order_by()
-    )
+    readable_patients = patient_model().objects.visible_to(user).filter(pk=OuterRef("patient_id")).order_by()
     return (
         events.annotate(patient_mrn=Subquery(readable_patients.values("mrn")[:1]))
         .order_by("-id")
@@ -249,6 +246,7 @@ def audit_rows_for_page(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any
         row = _hide_unreadable_patient(dict(source))
         row["diff"] = event_diff(row["before"], row["after"])
         row["short_hash"] = row["hash"][:12]
+        row["action_label"] = action_label(row["action"])
         result.append(row)
     return result
 

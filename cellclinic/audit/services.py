@@ -2,23 +2,28 @@
 
 import json
 import math
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.forms.models import model_to_dict
 
 from cellclinic.audit.chain import GENESIS_HASH, canonical_json, event_hash, sha256_hex
 from cellclinic.audit.models import AuditEvent, Signature
-from cellclinic.core.errors import InvalidInput
+from cellclinic.core.errors import FieldError, InvalidInput
 from cellclinic.core.middleware import current_request_id
+from cellclinic.core.states import TransitionRefused, TransitionTable
 
 # A fixed key for PostgreSQL's transaction-level advisory lock that serialises chain appends.
 _CHAIN_LOCK_KEY = 0x43454C4C  # "CELL"
 
 WRONG_PASSWORD = "The password is not correct; the record was not signed."
+STATUS_FIELD = "status"
+
+ModelT = TypeVar("ModelT", bound=models.Model)
 
 
 def _numbers_as_stored(value: Any) -> Any:
@@ -105,6 +110,69 @@ def audit_record(
     return AuditEvent.objects.create(**fields, prev_hash=prev_hash, hash=event_hash(fields, prev_hash))
 
 
+def _stored_value(instance: models.Model, name: str) -> Any:
+    """One field's value as the database stores it: a related row's key, a file's name."""
+    field = instance._meta.get_field(name)
+    return field.get_prep_value(field.value_from_object(instance))
+
+
+@transaction.atomic
+def state_change(
+    obj: ModelT,
+    *,
+    to: str,
+    table: TransitionTable,
+    actor,
+    action: str,
+    reason: str = "",
+    fields: Mapping[str, Any] | None = None,
+    extra_after: Mapping[str, Any] | None = None,
+    stay_allowed: bool = False,
+) -> ModelT:
+    """Move OBJ's status to TO as TABLE allows, set FIELDS with it, save and audit; OBJ is returned.
+
+    The row is locked and its status read afresh; a move TABLE refuses raises InvalidInput naming
+    "status" with the table's message, before anything changes. With STAY_ALLOWED, naming the
+    current status changes only FIELDS. Only the status and the fields whose value changes are saved
+    (with the model's auto_now fields). The event (ACTION, REASON) holds their values before and after,
+    plus EXTRA_AFTER; its object type is the model's AUDIT_OBJECT_TYPE, its site OBJ.site and its
+    patient OBJ.patient_id.
+    """
+    model = type(obj)
+    object_type = getattr(model, "AUDIT_OBJECT_TYPE", None)
+    if not object_type:
+        raise TypeError(f"{model.__name__} names no AUDIT_OBJECT_TYPE, so its changes cannot be audited")
+    if STATUS_FIELD in (fields or {}):
+        raise ValueError(f"the status goes in `to`, not in `fields`: {model.__name__}.{STATUS_FIELD}")
+    values = {STATUS_FIELD: to, **(fields or {})}
+    locked = model._base_manager.select_for_update(of=("self",)).only(*values).get(pk=obj.pk)
+    current = getattr(locked, STATUS_FIELD)
+    if not (stay_allowed and to == current):
+        try:
+            table.check(current, to)
+        except TransitionRefused as refused:
+            raise InvalidInput(detail=str(refused), errors=[FieldError(STATUS_FIELD, str(refused))]) from None
+    before = {name: json_safe(_stored_value(locked, name)) for name in values}
+    for name, value in values.items():
+        setattr(obj, name, value)
+    after = {name: json_safe(_stored_value(obj, name)) for name in values}
+    changed = [STATUS_FIELD, *(name for name in fields or () if before[name] != after[name])]
+    touched = [f.name for f in model._meta.concrete_fields if getattr(f, "auto_now", False)]
+    obj.save(update_fields=[*changed, *(name for name in touched if name not in changed)])
+    audit_record(
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_id=obj.pk,
+        site=getattr(obj, "site", None),
+        patient_id=getattr(obj, "patient_id", None),
+        before={name: before[name] for name in changed},
+        after={**{name: after[name] for name in changed}, **(extra_after or {})},
+        reason=reason,
+    )
+    return obj
+
+
 def record_hash(record: dict[str, Any]) -> str:
     """The SHA-256 a signature binds to: the canonical JSON of the signed record."""
     return sha256_hex(canonical_json(json_safe(record)))
@@ -122,8 +190,12 @@ def signature_create(
     site=None,
     patient_id: int | None = None,
     statement: str = "",
+    signed_at: datetime | None = None,
 ) -> Signature:
-    """Sign RECORD after the signer re-enters their password; the signature is audited."""
+    """Sign RECORD after the signer re-enters their password; the signature is audited.
+
+    SIGNED_AT (now when not given) is the time a copy printed before signing already shows.
+    """
     if meaning not in Signature.Meaning.values:
         raise InvalidInput.single("meaning", f"must be one of {', '.join(Signature.Meaning.values)}")
     if not password or not signer.check_password(password):
@@ -131,7 +203,7 @@ def signature_create(
     signature = Signature.objects.create(
         signer=signer,
         printed_name=signer.display_name,
-        signed_at=datetime.now(UTC),
+        signed_at=signed_at or datetime.now(UTC),
         meaning=meaning,
         site=site,
         patient_id=patient_id,

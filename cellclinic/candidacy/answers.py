@@ -2,14 +2,21 @@
 
 from typing import Any
 
-from cellclinic.candidacy.engine import AREAS, CONCERNS, EXPECTATIONS, HEALTH_KEYS, Answers, Condition
+from cellclinic.candidacy.engine import (
+    AREAS,
+    CONCERNS,
+    CONDITION_KEYS,
+    EXPECTATIONS,
+    HEALTH_KEYS,
+    MAX_AGE,
+    MAX_MONTHS,
+    Answers,
+    Condition,
+)
 from cellclinic.catalogue.vocabulary import ALLERGY_CODES
 from cellclinic.core.errors import FieldError, InvalidInput
 
-MAX_AGE = 130
-MAX_MONTHS = 1200
 TOP_LEVEL = ("concerns", "area", "age", "health", "condition", "expectation", "allergies")
-CONDITION_KEYS = ("vitiligo_stable_months", "wound_open", "months_since_injury")
 NOT_A_BOOLEAN = "must be true, false or null (not answered)"
 ALLERGIES_NOT_PUBLIC = "detailed allergies come from the chart, in a practitioner's assessment only"
 

@@ -9,15 +9,16 @@ from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
 from ninja.pagination import paginate
-from pydantic import ConfigDict, StrictBool, StrictInt
+from pydantic import ConfigDict, StrictInt
 
 from cellclinic.accounts.access import has_permission
 from cellclinic.accounts.auth import api_auth
 from cellclinic.accounts.roles import Permission
-from cellclinic.candidacy.engine import AREAS, CONCERNS, EXPECTATIONS
+from cellclinic.candidacy.engine import AREAS, CONCERNS, EXPECTATIONS, MAX_AGE
 from cellclinic.candidacy.models import Assessment, Enquiry
+from cellclinic.candidacy.questionnaire import api_schemas
 from cellclinic.candidacy.selectors import enquiry_get_for_user, enquiry_list
-from cellclinic.candidacy.services import assessment_run, enquiry_status_set
+from cellclinic.candidacy.services import assessment_run, enquiry_status_set, get_ruleset
 from cellclinic.candidacy.throttle import TOO_MANY, assessment_limited
 from cellclinic.core.api_pagination import LimitOffset
 
@@ -29,35 +30,10 @@ EnquiryStatus = Literal[tuple(Enquiry.Status.values)]  # type: ignore[valid-type
 
 ERROR_REF = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
 RATE_LIMITED = {"responses": {"429": {"description": "Too many requests from this address.", **ERROR_REF}}}
-HEALTH_HELP = "true (yes), false (no) or null / left out (not answered: a practitioner must ask)."
 
 
-class AssessmentHealthIn(Schema):
-    """The screening questions; a question left out counts as not answered."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    generally_fit_and_healthy: StrictBool | None = Field(None, description=HEALTH_HELP)
-    pregnant_or_breastfeeding: StrictBool | None = None
-    active_skin_infection: StrictBool | None = None
-    immunosuppressed: StrictBool | None = None
-    bleeding_disorder_or_anticoagulants: StrictBool | None = None
-    keloid_history: StrictBool | None = None
-    skin_cancer_at_site: StrictBool | None = None
-    collagen_disorder: StrictBool | None = None
-    anaesthetic_allergy: StrictBool | None = None
-    product_component_allergy: StrictBool | None = Field(
-        None, description="Antiseptics, antibiotics, DMSO, animal material or trypsin, not specified."
-    )
-    cold_sores: StrictBool | None = None
-
-
-class AssessmentConditionIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
-    vitiligo_stable_months: StrictInt | None = Field(None, ge=0, le=1200)
-    wound_open: StrictBool | None = None
-    months_since_injury: StrictInt | None = Field(None, ge=0, le=1200)
+# Built from rules.toml, as the forms are: a question is declared once.
+AssessmentHealthIn, AssessmentConditionIn = api_schemas(get_ruleset())
 
 
 class AssessmentIn(Schema):
@@ -67,7 +43,7 @@ class AssessmentIn(Schema):
 
     concerns: list[Concern] = Field(..., min_length=1)
     area: Area
-    age: StrictInt = Field(..., ge=0, le=130)
+    age: StrictInt = Field(..., ge=0, le=MAX_AGE)
     health: AssessmentHealthIn = Field(default_factory=AssessmentHealthIn)
     condition: AssessmentConditionIn | None = None
     expectation: Expectation

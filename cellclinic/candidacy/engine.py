@@ -9,7 +9,7 @@ worst effect that fired, so an added contraindication can never make the answer 
 import hashlib
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,10 @@ HEALTH_KEYS = (
     "cold_sores",
 )
 COMPONENT_ALLERGY_KEY = "product_component_allergy"
+# Bounds of the numbers a questionnaire takes.
+MAX_AGE = 130
+MAX_MONTHS = 1200
+CONDITION_KINDS = ("months", "yes_no")
 ALLOGENEIC = "allogeneic"
 
 RULE_KINDS = {
@@ -102,6 +106,9 @@ class Condition:
     months_since_injury: int | None = None
 
 
+CONDITION_KEYS = tuple(f.name for f in fields(Condition))
+
+
 @dataclass(frozen=True)
 class Answers:
     """What the rules read. health maps each key of HEALTH_KEYS to True, False or None (not answered).
@@ -130,11 +137,25 @@ class Rule:
 
 @dataclass(frozen=True)
 class Question:
+    """A health question: in the patient's words, as the practitioner reads it, and why it is asked."""
+
     key: str
     question: str
     why: str
     topic: str
     screening: str | None = None
+    staff: str = ""
+
+
+@dataclass(frozen=True)
+class ConditionQuestion:
+    """A detail of the condition: a number of months or a yes/no, which may be left unanswered."""
+
+    key: str
+    kind: str  # one of CONDITION_KINDS
+    question: str
+    staff: str
+    why: str = ""
 
 
 @dataclass(frozen=True)
@@ -143,6 +164,7 @@ class RuleSet:
     digest: str
     rules: tuple[Rule, ...]
     questions: tuple[Question, ...]
+    conditions: tuple[ConditionQuestion, ...]
     component_allergy_codes: frozenset[str]
     face_only_screening: frozenset[str]
     alternative_hints: tuple[Mapping[str, str], ...]
@@ -227,13 +249,32 @@ def ruleset_parse(text: str) -> RuleSet:
             where,
             f"unknown screening code {screening!r}",
         )
-        for name in ("question", "why", "topic"):
+        for name in ("question", "why", "topic", "staff"):
             _require(bool(item.get(name)), where, f"{name} is required")
-        questions.append(Question(item["key"], item["question"], item["why"], item["topic"], screening))
+        questions.append(
+            Question(item["key"], item["question"], item["why"], item["topic"], screening, item["staff"])
+        )
     _require(
         sorted(q.key for q in questions) == sorted(HEALTH_KEYS),
         "questions",
         "one question for every health key",
+    )
+    conditions = []
+    for index, item in enumerate(data.get("conditions", [])):
+        where = f"conditions.{index}"
+        _require(item.get("key") in CONDITION_KEYS, where, f"key must be one of {', '.join(CONDITION_KEYS)}")
+        _require(
+            item.get("kind") in CONDITION_KINDS, where, f"kind must be one of {', '.join(CONDITION_KINDS)}"
+        )
+        for name in ("question", "staff"):
+            _require(bool(item.get(name)), where, f"{name} is required")
+        conditions.append(
+            ConditionQuestion(item["key"], item["kind"], item["question"], item["staff"], item.get("why", ""))
+        )
+    _require(
+        [c.key for c in conditions] == list(CONDITION_KEYS),
+        "conditions",
+        f"one entry for each condition detail, in order: {', '.join(CONDITION_KEYS)}",
     )
     rules = []
     seen: set[str] = set()
@@ -267,6 +308,7 @@ def ruleset_parse(text: str) -> RuleSet:
         digest=hashlib.sha256(text.encode("utf-8")).hexdigest(),
         rules=tuple(rules),
         questions=tuple(questions),
+        conditions=tuple(conditions),
         component_allergy_codes=frozenset(data.get("component_allergy_codes", [])),
         face_only_screening=frozenset(data.get("face_only_screening", [])),
         alternative_hints=tuple(data.get("alternative_hints", [])),

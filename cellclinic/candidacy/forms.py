@@ -4,8 +4,9 @@ from typing import Any
 
 from django import forms
 
-from cellclinic.candidacy.engine import EXPECTATIONS
+from cellclinic.candidacy.engine import EXPECTATIONS, MAX_AGE
 from cellclinic.candidacy.models import Enquiry
+from cellclinic.candidacy.questionnaire import HEALTH_PREFIX, PUBLIC, condition_fields, health_fields
 from cellclinic.candidacy.selectors import public_clinics
 from cellclinic.candidacy.services import get_ruleset
 from cellclinic.catalogue.schema import AREA_LABELS
@@ -24,8 +25,6 @@ CONCERN_CHOICES = [
 YES, NO, NOT_SURE = "yes", "no", "not_sure"
 ANSWER_CHOICES = [(YES, "Yes"), (NO, "No"), (NOT_SURE, "Not sure")]
 ANSWER_VALUES = {YES: True, NO: False, NOT_SURE: None, "": None}
-HEALTH_PREFIX = "health_"
-CONDITION_FIELDS = ("vitiligo_stable_months", "wound_open", "months_since_injury")
 
 
 class AssessmentForm(forms.Form):
@@ -45,33 +44,7 @@ class AssessmentForm(forms.Form):
     age = forms.IntegerField(
         label="Your age in years",
         min_value=0,
-        max_value=130,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
-    )
-    vitiligo_stable_months = forms.IntegerField(
-        label="If you have vitiligo: for how many months has it been stable?",
-        help_text=(
-            "Stable means no new patches and no patches getting bigger. Leave empty if you are not sure."
-        ),
-        required=False,
-        min_value=0,
-        max_value=1200,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
-    )
-    wound_open = forms.ChoiceField(
-        label="If you have a scar or a wound: is the wound still open?",
-        choices=ANSWER_CHOICES,
-        widget=forms.RadioSelect,
-        required=False,
-        help_text=(
-            "Scars are treated once the skin has healed; some treatments are for wounds that stay open."
-        ),
-    )
-    months_since_injury = forms.IntegerField(
-        label="If you have a scar: how many months ago was the injury or operation?",
-        required=False,
-        min_value=0,
-        max_value=1200,
+        max_value=MAX_AGE,
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
     expectation = forms.ChoiceField(
@@ -83,15 +56,16 @@ class AssessmentForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.questions = get_ruleset().questions
-        for question in self.questions:
-            self.fields[HEALTH_PREFIX + question.key] = forms.ChoiceField(
-                label=question.question,
-                choices=ANSWER_CHOICES,
-                widget=forms.RadioSelect,
-                required=False,
-                help_text=question.why,
-            )
+        rules = get_ruleset()
+        self.questions = rules.questions
+        self.conditions = rules.conditions
+        # The questions of rules.toml, in the patient's words; the conditions before the expectation.
+        expectation = self.fields.pop("expectation")
+        self.fields.update(
+            condition_fields(rules, PUBLIC, yes_no_choices=ANSWER_CHOICES, yes_no_widget=forms.RadioSelect)
+        )
+        self.fields["expectation"] = expectation
+        self.fields.update(health_fields(rules, PUBLIC, choices=ANSWER_CHOICES, widget=forms.RadioSelect))
 
     @property
     def health_fields(self):
@@ -99,7 +73,7 @@ class AssessmentForm(forms.Form):
 
     @property
     def condition_fields(self):
-        return [self[name] for name in CONDITION_FIELDS]
+        return [self[question.key] for question in self.conditions]
 
     def answers(self) -> dict[str, Any]:
         """The cleaned answers, shaped as the API takes them."""
@@ -110,9 +84,8 @@ class AssessmentForm(forms.Form):
             "age": data["age"],
             "health": {q.key: ANSWER_VALUES[data.get(HEALTH_PREFIX + q.key) or ""] for q in self.questions},
             "condition": {
-                "vitiligo_stable_months": data.get("vitiligo_stable_months"),
-                "wound_open": ANSWER_VALUES[data.get("wound_open") or ""],
-                "months_since_injury": data.get("months_since_injury"),
+                q.key: ANSWER_VALUES[data.get(q.key) or ""] if q.kind == "yes_no" else data.get(q.key)
+                for q in self.conditions
             },
             "expectation": data["expectation"],
         }

@@ -5,6 +5,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from cellclinic.accounts.access import SiteScopedManager
+
 
 class Assessment(models.Model):
     """One run of the candidacy rules: the answers given, the explained result, the rule-set version.
@@ -47,6 +49,8 @@ class Assessment(models.Model):
 class Enquiry(models.Model):
     """A request for a consultation, from the public result page, on a clinic's worklist."""
 
+    AUDIT_OBJECT_TYPE = "enquiry"  # the object type of its audit events
+
     class Status(models.TextChoices):
         NEW = "new", "New"
         CONTACTED = "contacted", "Contacted"
@@ -73,6 +77,9 @@ class Enquiry(models.Model):
     notes = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SiteScopedManager()
+    patient_path = None  # a request comes before the patient is registered; portal patients never see it
 
     class Meta:
         ordering = ["-created_at", "-id"]

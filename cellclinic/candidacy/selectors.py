@@ -5,7 +5,6 @@ from uuid import UUID
 from django.db.models import QuerySet
 from django.http import Http404
 
-from cellclinic.accounts.access import site_ids_with
 from cellclinic.accounts.models import Site, User
 from cellclinic.accounts.roles import Permission
 from cellclinic.candidacy.models import Assessment, Enquiry
@@ -24,15 +23,10 @@ def public_clinics() -> QuerySet[Site]:
     return Site.objects.filter(kind=Site.Kind.CLINIC).order_by("name")
 
 
-def enquiries_visible_to(user: User) -> QuerySet[Enquiry]:
-    """Enquiries at the clinics where USER handles consultation requests (none for anyone else)."""
-    return Enquiry.objects.filter(site_id__in=site_ids_with(user, Permission.ENQUIRY_HANDLE))
-
-
 def enquiry_list(user: User, *, status: str = "") -> QuerySet[Enquiry]:
     """The worklist, newest first, optionally of one status (the assessments' answers stay unread)."""
     enquiries = (
-        enquiries_visible_to(user)
+        Enquiry.objects.visible_to(user, Permission.ENQUIRY_HANDLE)
         .select_related("site", "assessment", "patient")
         .defer("assessment__answers", "assessment__result")
     )
@@ -44,7 +38,7 @@ def enquiry_list(user: User, *, status: str = "") -> QuerySet[Enquiry]:
 def enquiry_get_for_user(user: User, enquiry_id: int) -> Enquiry:
     """One enquiry, or 404 whether it is missing or at a clinic the user does not handle."""
     enquiry = (
-        enquiries_visible_to(user)
+        Enquiry.objects.visible_to(user, Permission.ENQUIRY_HANDLE)
         .select_related("site", "assessment", "patient", "handled_by")
         .filter(pk=enquiry_id)
         .first()

@@ -13,10 +13,11 @@ from cellclinic.accounts.access import has_permission
 from cellclinic.accounts.models import Site, User
 from cellclinic.accounts.roles import Permission
 from cellclinic.audit.models import Signature
-from cellclinic.audit.services import audit_record, record_hash
+from cellclinic.audit.services import audit_record, record_hash, state_change
 from cellclinic.candidacy.answers import answers_check
 from cellclinic.candidacy.engine import HEALTH_KEYS, RuleSet, evaluate, ruleset_load
 from cellclinic.candidacy.models import Assessment, Enquiry
+from cellclinic.candidacy.states import ENQUIRY_STATES
 from cellclinic.catalogue.registry import get_catalogue
 from cellclinic.catalogue.vocabulary import ALLERGY_CODES, HISTORY_CODES
 from cellclinic.core.errors import FieldError, Forbidden, InvalidInput
@@ -37,13 +38,7 @@ HEALTH_FROM_CHART = {
 }
 COMPONENT_ALLERGIES = ("antiseptic", "antibiotic", "dmso", "animal_material", "trypsin")
 
-# Where an enquiry may go next; a closed enquiry stays closed.
-TRANSITIONS: dict[str, set[str]] = {
-    Enquiry.Status.NEW: {Enquiry.Status.CONTACTED, Enquiry.Status.BOOKED, Enquiry.Status.CLOSED},
-    Enquiry.Status.CONTACTED: {Enquiry.Status.BOOKED, Enquiry.Status.CLOSED},
-    Enquiry.Status.BOOKED: {Enquiry.Status.CLOSED},
-    Enquiry.Status.CLOSED: set(),
-}
+# Where an enquiry may go next, read from ENQUIRY_STATES (the enquiry pages offer these moves).
 CANNOT_HANDLE = "You cannot handle consultation requests at this clinic."
 CONTACT_NEEDED = "give an email address or a phone number, so the clinic can reach you"
 CONSENT_NEEDED = "the clinic can only contact you if you agree to it"
@@ -218,11 +213,10 @@ def enquiry_create(*, assessment: Assessment | None, data: dict[str, Any]) -> En
     return enquiry
 
 
-@transaction.atomic
-def enquiry_status_set(*, enquiry: Enquiry, actor: User, status: str, notes: str = "") -> Enquiry:
-    """Move ENQUIRY to STATUS (new -> contacted -> booked or closed), adding NOTES as a dated note.
+def enquiry_check_status_set(*, enquiry: Enquiry, actor: User, status: str, notes: str) -> str:
+    """Raise Forbidden or InvalidInput unless ACTOR may set STATUS with NOTES; the notes, trimmed.
 
-    The same status again only adds the note. The actor must handle requests at the enquiry's clinic.
+    Whether the enquiry may move to STATUS is checked against ENQUIRY_STATES on the locked row.
     """
     if not has_permission(actor, Permission.ENQUIRY_HANDLE, enquiry.site_id):
         raise Forbidden(CANNOT_HANDLE)
@@ -231,33 +225,33 @@ def enquiry_status_set(*, enquiry: Enquiry, actor: User, status: str, notes: str
     notes = notes.strip() if isinstance(notes, str) else ""
     if len(notes) > NOTE_MAX:
         raise InvalidInput.single("notes", f"at most {NOTE_MAX} characters")
-    locked = Enquiry.objects.select_for_update().get(pk=enquiry.pk)
-    if status != locked.status and status not in TRANSITIONS[locked.status]:
-        allowed = ", ".join(sorted(TRANSITIONS[locked.status])) or "none: it is closed"
-        raise InvalidInput.single(
-            "status", f"cannot go from {locked.status} to {status}; allowed next: {allowed}"
-        )
+    return notes
+
+
+@transaction.atomic
+def enquiry_status_set(*, enquiry: Enquiry, actor: User, status: str, notes: str = "") -> Enquiry:
+    """Move ENQUIRY to STATUS (new -> contacted -> booked or closed), adding NOTES as a dated note.
+
+    The same status again only adds the note. The actor must handle requests at the enquiry's clinic.
+    """
+    notes = enquiry_check_status_set(enquiry=enquiry, actor=actor, status=status, notes=notes)
+    locked = Enquiry.objects.select_for_update(of=("self",)).select_related("site").get(pk=enquiry.pk)
     if status == locked.status and not notes:
         return locked
-    before = {"status": locked.status, "notes": locked.notes}
+    all_notes = locked.notes
     if notes:
         stamp = timezone.localtime().strftime("%Y-%m-%d %H:%M")
         entry = f"{stamp} {actor.display_name}: {notes}"
-        locked.notes = f"{locked.notes}\n{entry}" if locked.notes else entry
-    locked.status = status
-    locked.handled_by = actor
-    locked.save(update_fields=["status", "notes", "handled_by", "updated_at"])
-    audit_record(
+        all_notes = f"{all_notes}\n{entry}" if all_notes else entry
+    return state_change(
+        locked,
+        to=status,
+        table=ENQUIRY_STATES,
         actor=actor,
         action="enquiry.status",
-        object_type="enquiry",
-        object_id=locked.pk,
-        site=locked.site,
-        patient_id=locked.patient_id,
-        before=before,
-        after={"status": locked.status, "notes": locked.notes},
+        fields={"notes": all_notes, "handled_by": actor},
+        stay_allowed=True,
     )
-    return locked
 
 
 def enquiry_patient_prefill(enquiry: Enquiry) -> dict[str, Any]:

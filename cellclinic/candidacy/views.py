@@ -19,13 +19,13 @@ from cellclinic.candidacy.forms import (
 from cellclinic.candidacy.models import Assessment, Enquiry
 from cellclinic.candidacy.selectors import assessment_get_public, enquiry_get_for_user, enquiry_list
 from cellclinic.candidacy.services import (
-    TRANSITIONS,
     assessment_run,
     enquiry_create,
     enquiry_patient_prefill,
     enquiry_register_patient,
     enquiry_status_set,
 )
+from cellclinic.candidacy.states import ENQUIRY_STATES
 from cellclinic.candidacy.throttle import assessment_limited, enquiry_limited
 from cellclinic.core import plugs
 from cellclinic.core.errors import InvalidInput
@@ -120,7 +120,7 @@ def _staff_enquiry(request, enquiry_id: int) -> Enquiry:
 
 
 def _detail_context(request, enquiry: Enquiry, form: EnquiryStatusForm | None = None) -> dict:
-    next_statuses = [enquiry.status, *sorted(TRANSITIONS[enquiry.status])]
+    next_statuses = [enquiry.status, *ENQUIRY_STATES.next_states(enquiry.status)]
     if form is None:
         form = EnquiryStatusForm(initial={"status": enquiry.status})
     form.fields["status"].choices = [

@@ -16,8 +16,10 @@ from cellclinic.catalogue.schema import (
     AlternativesFile,
     Node,
     Therapy,
+    VersionKey,
     iter_citations,
     iter_problems,
+    version_key,
 )
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -25,6 +27,9 @@ BUILTIN_THERAPY_DIR = PACKAGE_DIR / "therapies"
 BUILTIN_ALTERNATIVES_FILE = PACKAGE_DIR / "alternatives.toml"
 # In an extra catalogue directory every *.toml file is a therapy, except this one.
 ALTERNATIVES_FILE_NAME = "alternatives.toml"
+# A therapy file is named <code>.toml, or <code>-<anything>.toml for another version (foo-2.toml).
+# Codes never contain "-", so the code is the part of the name before the first one.
+VERSION_SEPARATOR = "-"
 
 N = TypeVar("N", bound=Node)
 
@@ -50,12 +55,32 @@ class CatalogueError(Exception):
 
 @dataclass(frozen=True)
 class Catalogue:
-    """Therapies and alternatives by code, with the file each therapy came from."""
+    """Therapies and alternatives by code, with the file each therapy came from.
+
+    `therapies` and `files` hold the current (highest) version of each therapy; `versions(code)` and
+    `therapy(code, version)` reach every version held, for records made on an earlier one.
+    """
 
     therapies: dict[str, Therapy] = field(default_factory=dict)
     alternatives: dict[str, Alternative] = field(default_factory=dict)
     alternative_sources: dict[str, str] = field(default_factory=dict)
     files: dict[str, Path] = field(default_factory=dict)
+    # Every version of each therapy, newest first, and the file of each (code, version).
+    all_versions: dict[str, tuple[Therapy, ...]] = field(default_factory=dict)
+    version_files: dict[tuple[str, VersionKey], Path] = field(default_factory=dict)
+
+    def versions(self, code: str) -> list[Therapy]:
+        """Every version of the therapy CODE held, newest first; empty for an unknown code."""
+        return list(self.all_versions.get(code, ()))
+
+    def therapy(self, code: str, version: str) -> Therapy | None:
+        """The therapy CODE at VERSION ("1.0" and "1.0.0" are the same); None when it is not held."""
+        key = version_key(version)
+        return next((t for t in self.all_versions.get(code, ()) if t.version_key == key), None)
+
+    def file_of(self, therapy: Therapy) -> Path:
+        """The file THERAPY (one version of it) was read from."""
+        return self.version_files[(therapy.code, therapy.version_key)]
 
     def alternatives_for(self, indication_codes: Iterable[str]) -> list[Alternative]:
         """Alternatives serving any of these indications, in catalogue order."""
@@ -105,16 +130,21 @@ def _validate(model: type[N], data: dict, path: Path) -> tuple[N | None, list[Fi
     return (None, problems) if problems else (parsed, [])
 
 
+def code_of_file(path: Path) -> str:
+    """The therapy code a file name gives: foo.toml and foo-2.toml both hold therapy foo."""
+    return path.stem.split(VERSION_SEPARATOR, 1)[0]
+
+
 def load_therapy(path: Path) -> tuple[Therapy | None, list[FileProblem]]:
-    """One therapy file; its code must be its file name."""
+    """One therapy file; its code must be its file name (up to the first "-")."""
     data, problems = _read_toml(path)
     if data is None:
         return None, problems
     therapy, problems = _validate(Therapy, data, path)
-    if therapy is not None and therapy.code != path.stem:
-        return None, [
-            FileProblem(path, "code", f"must match the file name {path.stem!r}, got {therapy.code!r}")
-        ]
+    expected = code_of_file(path)
+    if therapy is not None and therapy.code != expected:
+        message = f"must match the file name {expected!r}, got {therapy.code!r}"
+        return None, [FileProblem(path, "code", message)]
     return therapy, problems
 
 
@@ -136,8 +166,8 @@ def catalogue_load(
 ) -> Catalogue:
     """Every therapy in THERAPY_DIRS and alternative in ALTERNATIVE_FILES, or CatalogueError."""
     problems: list[FileProblem] = []
-    therapies: dict[str, Therapy] = {}
-    files: dict[str, Path] = {}
+    held: dict[tuple[str, VersionKey], Therapy] = {}
+    version_files: dict[tuple[str, VersionKey], Path] = {}
     for directory in therapy_dirs:
         if not directory.is_dir():
             problems.append(FileProblem(directory, "", "catalogue directory does not exist"))
@@ -147,13 +177,20 @@ def catalogue_load(
             problems.extend(found)
             if therapy is None:
                 continue
-            if therapy.code in therapies:
+            key = (therapy.code, therapy.version_key)
+            if key not in held:
+                held[key] = therapy
+                version_files[key] = path
+            elif held[key].model_dump() != therapy.model_dump():
+                # The same protocol kept twice (say, a clinic's copy of a shipped version) is harmless.
                 problems.append(
-                    FileProblem(path, "code", f"{therapy.code!r} is already defined in {files[therapy.code]}")
+                    FileProblem(
+                        path,
+                        "version",
+                        f"{therapy.code!r} version {therapy.version} is already defined with different "
+                        f"content in {version_files[key]}; give this file a new version",
+                    )
                 )
-                continue
-            therapies[therapy.code] = therapy
-            files[therapy.code] = path
 
     alternatives: dict[str, Alternative] = {}
     sources: dict[str, str] = {}
@@ -166,7 +203,21 @@ def catalogue_load(
 
     if problems:
         raise CatalogueError(problems)
-    return Catalogue(therapies=therapies, alternatives=alternatives, alternative_sources=sources, files=files)
+    grouped: dict[str, list[Therapy]] = {}
+    for therapy in held.values():
+        grouped.setdefault(therapy.code, []).append(therapy)
+    all_versions = {
+        code: tuple(sorted(versions, key=lambda t: t.version_key, reverse=True))
+        for code, versions in grouped.items()
+    }
+    return Catalogue(
+        therapies={code: newest for code, (newest, *_) in all_versions.items()},
+        alternatives=alternatives,
+        alternative_sources=sources,
+        files={code: version_files[code, newest.version_key] for code, (newest, *_) in all_versions.items()},
+        all_versions=all_versions,
+        version_files=version_files,
+    )
 
 
 def _merge_alternatives(

@@ -199,10 +199,20 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 SourceTag = Annotated[str, StringConstraints(pattern=r"^S[0-9]+[a-z]?$")]
 SourceTags = Annotated[list[SourceTag], BeforeValidator(_as_list)]
 Version = Annotated[str, StringConstraints(pattern=r"^[0-9]+(\.[0-9]+){0,2}$")]
+VersionKey = tuple[int, int, int]
 Indications = list[_code(IndicationCode)]
 
 FieldPath = tuple[str | int, ...]
 Problem = tuple[FieldPath, str]
+
+
+def version_key(version: str) -> VersionKey | None:
+    """A version as numbers: "1.10" -> (1, 10, 0), so 1.10 comes after 1.9; None if malformed."""
+    parts = version.strip().split(".")
+    if not 1 <= len(parts) <= 3 or not all(part.isascii() and part.isdigit() for part in parts):
+        return None
+    major, minor, patch = ([int(part) for part in parts] + [0, 0])[:3]
+    return major, minor, patch
 
 
 def number(value: float) -> str:
@@ -668,6 +678,13 @@ class Therapy(Node):
     @property
     def autologous(self) -> bool:
         return self.cell_source == CellSource.AUTOLOGOUS
+
+    @property
+    def version_key(self) -> VersionKey:
+        """The version as numbers, so 1.10 sorts after 1.9 and 1.0 equals 1.0.0."""
+        key = version_key(self.version)
+        assert key is not None, "the Version pattern admits only dotted numbers"
+        return key
 
 
 def _duplicate_codes(sections: dict[str, list[Restriction]]) -> Iterator[Problem]:

@@ -6,4 +6,5 @@ app_name = "catalogue"
 urlpatterns = [
     path("", views.therapy_list, name="list"),
     path("<slug:code>/", views.therapy_detail, name="detail"),
+    path("<slug:code>/version/<str:version>/", views.therapy_detail, name="version"),
 ]

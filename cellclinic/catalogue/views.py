@@ -4,16 +4,24 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
 from cellclinic.catalogue.registry import get_catalogue
-from cellclinic.catalogue.selectors import catalogue_get_for_user, therapies_sorted, therapy_get_for_user
+from cellclinic.catalogue.selectors import (
+    catalogue_get_for_user,
+    therapies_sorted,
+    therapy_get_for_user,
+    therapy_versions_in_use,
+)
 
 
 @login_required
 def therapy_list(request):
-    """Therapies and the alternatives to discuss with them."""
+    """Therapies, every protocol version with the records made on it, and the alternatives."""
     catalogue = catalogue_get_for_user(request.user)
+    usage_labels, versions = therapy_versions_in_use(request.user, catalogue)
     context = {
         "nav_active": "catalogue",
         "therapies": therapies_sorted(catalogue),
+        "usage_labels": usage_labels,
+        "versions": versions,
         "alternatives": list(catalogue.alternatives.values()),
         "alternative_sources": catalogue.alternative_sources,
     }
@@ -21,14 +29,16 @@ def therapy_list(request):
 
 
 @login_required
-def therapy_detail(request, code: str):
-    """One protocol, every section, with sources and unverified numbers marked."""
-    therapy = therapy_get_for_user(request.user, code)
+def therapy_detail(request, code: str, version: str | None = None):
+    """One protocol (the current version, or VERSION), every section, with sources and unverified numbers."""
+    therapy = therapy_get_for_user(request.user, code, version)
     catalogue = get_catalogue()
     context = {
         "nav_active": "catalogue",
         "therapy": therapy,
-        "file_name": catalogue.files[therapy.code].name,
+        "current": catalogue.therapies[therapy.code],
+        "versions": catalogue.versions(therapy.code),
+        "file_name": catalogue.file_of(therapy).name,
         "alternatives": catalogue.alternatives_for(therapy.indication_codes),
         "restriction_groups": [
             ("Contraindications", "Contraindication", therapy.contraindications),

@@ -9,6 +9,7 @@ class ConsentsConfig(AppConfig):
     def ready(self) -> None:
         from cellclinic.audit.selectors import register_action_labels, register_object_type
         from cellclinic.consents import panels
+        from cellclinic.consents.counters import consents_by_therapy_version
         from cellclinic.core import plugs
 
         register_object_type("consent", "Consent")
@@ -46,4 +47,12 @@ class ConsentsConfig(AppConfig):
             template="consents/_portal_next_countersign.html",
             context=panels.portal_next_countersign,
             order=30,
+        )
+        # The catalogue page counts the consents made on each protocol version.
+        plugs.register_counter(
+            "therapy_versions_in_use",
+            "consents",
+            label="Consents",
+            count=consents_by_therapy_version,
+            order=10,
         )

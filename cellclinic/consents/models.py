@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import models
 
+from cellclinic.accounts.access import SiteScopedManager
+
 
 class Consent(models.Model):
     """Informed consent for one therapy, generated from its catalogue entry, signed by both parties.
@@ -10,6 +12,8 @@ class Consent(models.Model):
     The document is kept exactly as it was shown (`document`), with the template and therapy versions
     it came from. Withdrawal is recorded, never erased, and stops the pathway.
     """
+
+    AUDIT_OBJECT_TYPE = "consent"  # the object type of its audit events
 
     class Status(models.TextChoices):
         AWAITING_PATIENT = "awaiting_patient", "Waiting for the patient's signature"
@@ -45,6 +49,9 @@ class Consent(models.Model):
     )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SiteScopedManager()
+    patient_path = "patient"
 
     class Meta:
         ordering = ["-created_at", "-id"]

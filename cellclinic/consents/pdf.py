@@ -20,6 +20,7 @@ from cellclinic.core.pdf_fonts import register_fonts
 
 NOT_SIGNED = "NOT SIGNED — for reading"
 
+
 @dataclass(frozen=True)
 class SignatureLine:
     """One signature as Part 11 asks it to be shown: printed name, UTC time, meaning, record hash."""

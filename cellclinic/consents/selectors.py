@@ -8,19 +8,9 @@ reads only their own. A consent elsewhere answers 404 exactly like a missing one
 from django.db.models import QuerySet
 from django.http import Http404
 
-from cellclinic.accounts.access import staff_site_ids
 from cellclinic.accounts.models import User
 from cellclinic.accounts.roles import Permission
 from cellclinic.consents.models import Consent
-
-
-def consents_visible_to(user: User, permission: Permission = Permission.PATIENT_VIEW) -> QuerySet:
-    """Staff: consents at their permitted sites. A portal patient: their own consents."""
-    if user.is_authenticated and user.is_patient:
-        if permission != Permission.PATIENT_VIEW:
-            return Consent.objects.none()
-        return Consent.objects.filter(patient__portal_user=user)
-    return Consent.objects.filter(site_id__in=staff_site_ids(user, permission))
 
 
 def consent_get_for_user(
@@ -28,7 +18,7 @@ def consent_get_for_user(
 ) -> Consent:
     """The consent with its patient and consultation, or 404 (missing or not visible)."""
     consent = (
-        consents_visible_to(user, permission)
+        Consent.objects.visible_to(user, permission)
         .select_related(
             "patient", "site", "consultation", "consultation__practitioner", "patient__portal_user"
         )

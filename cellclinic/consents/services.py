@@ -2,6 +2,7 @@
 
 Each change writes one audit event. Bad input raises InvalidInput naming the field before anything is
 written; a wrong password at signing is refused by signature_create before the record changes.
+Every change of status goes through audit's state_change, checked against CONSENT_STATES.
 Withdrawal fires the `consent_withdrawn` hook inside its transaction, so every later stage (plans
 now; bookings and unused product later) reacts in the same commit.
 """
@@ -19,11 +20,12 @@ from cellclinic.accounts.access import require_permission_at
 from cellclinic.accounts.models import User
 from cellclinic.accounts.roles import Permission
 from cellclinic.audit.models import Signature
-from cellclinic.audit.services import audit_record, record_hash, signature_create, snapshot
+from cellclinic.audit.services import audit_record, record_hash, signature_create, state_change
 from cellclinic.catalogue.registry import get_catalogue
 from cellclinic.consents.document import TEMPLATE_VERSION, consent_document
 from cellclinic.consents.models import Consent
 from cellclinic.consents.pdf import SignatureLine, consent_pdf
+from cellclinic.consents.states import CONSENT_STATES
 from cellclinic.consultations.models import Consultation
 from cellclinic.core import plugs
 from cellclinic.core.errors import FieldError, Forbidden, InvalidInput
@@ -39,6 +41,7 @@ CONSENT_WITHDRAWN = "This consent was withdrawn; it cannot be signed again. A ne
 CONSENT_NOT_AWAITING_PATIENT = "This consent is not waiting for the patient's signature."
 CONSENT_NOT_AWAITING_PRACTITIONER = "This consent is not waiting for the practitioner's signature."
 ALREADY_WITHDRAWN = "This consent is already withdrawn."
+CONSENT_CHANGED = "This consent changed while it was being countersigned; nothing was signed. Try again."
 CHOOSE_YES_OR_NO = "choose yes or no"
 MUST_UNDERSTAND = "confirm that you have read and understood the consent"
 NAME_MISMATCH = "must be the patient's full name as on their record ({name})"
@@ -54,7 +57,7 @@ def _audit_consent(consent: Consent, actor: User | None, action: str, **kwargs) 
     audit_record(
         actor=actor,
         action=action,
-        object_type="consent",
+        object_type=Consent.AUDIT_OBJECT_TYPE,
         object_id=consent.pk,
         site=consent.site,
         patient_id=consent.patient_id,
@@ -123,30 +126,41 @@ def consent_record(consent: Consent) -> dict[str, Any]:
     }
 
 
-def _sign_consent(consent: Consent, signer: User, password: str, meaning: str, statement: str) -> None:
+def _sign_consent(
+    consent: Consent,
+    signer: User,
+    password: str,
+    meaning: str,
+    statement: str,
+    signed_at: datetime | None = None,
+) -> None:
     """One signature over the consent as it now stands (document hash and choices)."""
     signature_create(
         signer=signer,
         password=password,
         meaning=meaning,
-        object_type="consent",
+        object_type=Consent.AUDIT_OBJECT_TYPE,
         object_id=consent.pk,
         record=consent_record(consent),
         site=consent.site,
         patient_id=consent.patient_id,
         statement=statement,
+        signed_at=signed_at,
     )
 
 
-def _lock_consent(consent: Consent, expected: str, message: str) -> Consent:
-    locked = (
+def _lock_consent(consent: Consent) -> Consent:
+    return (
         Consent.objects.select_for_update(of=("self",)).select_related("site", "patient").get(pk=consent.pk)
     )
-    if locked.status == Consent.Status.WITHDRAWN:
+
+
+def consent_check_awaiting(consent: Consent, expected: str, message: str) -> None:
+    """Raise InvalidInput on "status" unless CONSENT waits for the signature EXPECTED names (MESSAGE)."""
+    if consent.status == Consent.Status.WITHDRAWN:
         raise InvalidInput(detail=CONSENT_WITHDRAWN, errors=[FieldError("status", CONSENT_WITHDRAWN)])
-    if locked.status != expected:
+    if consent.status != expected:
         raise InvalidInput(detail=message, errors=[FieldError("status", message)])
-    return locked
 
 
 def _choice_errors(
@@ -162,14 +176,16 @@ def _choice_errors(
     return errors
 
 
-def _patient_signed(locked: Consent, actor: User, action: str, before: dict) -> Consent:
-    locked.status = Consent.Status.AWAITING_PRACTITIONER
-    locked.patient_signed_at = datetime.now(UTC)
-    fields = ["photographs", "outcome_reports", "status", "patient_signed_at", "patient_signed_in_clinic"]
-    locked.save(update_fields=fields)
-    after = snapshot(locked, fields=fields)
-    _audit_consent(locked, actor, action, before=before, after=after)
-    return locked
+def _patient_signed(locked: Consent, actor: User, action: str, fields: dict[str, Any]) -> Consent:
+    """Set FIELDS and move the consent on to the practitioner's signature (the patient's is written)."""
+    return state_change(
+        locked,
+        to=Consent.Status.AWAITING_PRACTITIONER,
+        table=CONSENT_STATES,
+        actor=actor,
+        action=action,
+        fields={**fields, "patient_signed_at": datetime.now(UTC)},
+    )
 
 
 @transaction.atomic
@@ -185,15 +201,16 @@ def consent_patient_sign(
     """The patient signs their consent in the portal (meaning consented), with both optional choices."""
     if not signer.is_patient or consent.patient.portal_user_id != signer.pk:
         raise Forbidden(NOT_YOUR_CONSENT)
-    locked = _lock_consent(consent, Consent.Status.AWAITING_PATIENT, CONSENT_NOT_AWAITING_PATIENT)
+    locked = _lock_consent(consent)
+    consent_check_awaiting(locked, Consent.Status.AWAITING_PATIENT, CONSENT_NOT_AWAITING_PATIENT)
     errors = _choice_errors(photographs, outcome_reports, understood)
     if errors:
         raise InvalidInput(detail="The consent was not signed.", errors=errors)
-    fields = ["photographs", "outcome_reports", "status", "patient_signed_at", "patient_signed_in_clinic"]
-    before = snapshot(locked, fields=fields)
-    locked.photographs, locked.outcome_reports = photographs, outcome_reports
+    choices = {"photographs": photographs, "outcome_reports": outcome_reports}
+    for name, value in choices.items():
+        setattr(locked, name, value)
     _sign_consent(locked, signer, password, Signature.Meaning.CONSENTED, PATIENT_STATEMENT)
-    return _patient_signed(locked, signer, "consent.patient_sign", before)
+    return _patient_signed(locked, signer, "consent.patient_sign", choices)
 
 
 def _same_name(typed: str, expected: str) -> bool:
@@ -213,7 +230,8 @@ def consent_sign_in_clinic(
 ) -> Consent:
     """The patient signs in clinic by typing their full name; the practitioner witnesses with a password."""
     require_permission_at(practitioner, Permission.CONSENT_PREPARE, consent.site_id, CANNOT_PREPARE)
-    locked = _lock_consent(consent, Consent.Status.AWAITING_PATIENT, CONSENT_NOT_AWAITING_PATIENT)
+    locked = _lock_consent(consent)
+    consent_check_awaiting(locked, Consent.Status.AWAITING_PATIENT, CONSENT_NOT_AWAITING_PATIENT)
     patient = locked.patient
     errors = []
     if not _same_name(typed_name or "", patient.full_name):
@@ -221,10 +239,13 @@ def consent_sign_in_clinic(
     errors += _choice_errors(photographs, outcome_reports, understood)
     if errors:
         raise InvalidInput(detail="The consent was not signed.", errors=errors)
-    fields = ["photographs", "outcome_reports", "status", "patient_signed_at", "patient_signed_in_clinic"]
-    before = snapshot(locked, fields=fields)
-    locked.photographs, locked.outcome_reports = photographs, outcome_reports
-    locked.patient_signed_in_clinic = True
+    choices = {
+        "photographs": photographs,
+        "outcome_reports": outcome_reports,
+        "patient_signed_in_clinic": True,
+    }
+    for name, value in choices.items():
+        setattr(locked, name, value)
     _sign_consent(
         locked,
         practitioner,
@@ -235,28 +256,33 @@ def consent_sign_in_clinic(
             "full name and made the choices shown."
         ),
     )
-    return _patient_signed(locked, practitioner, "consent.patient_sign_in_clinic", before)
+    return _patient_signed(locked, practitioner, "consent.patient_sign_in_clinic", choices)
+
+
+def _signature_line(
+    meaning: str, printed_name: str, signed_at: datetime, hash_: str, statement: str
+) -> SignatureLine:
+    return SignatureLine(
+        meaning=Signature.Meaning(meaning).label,
+        printed_name=printed_name,
+        signed_at_utc=signed_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+        record_hash=hash_,
+        statement=statement,
+    )
 
 
 def consent_signature_lines(consent: Consent) -> list[SignatureLine]:
     """The consent's signatures, oldest first, as the PDF prints them."""
-    signatures = Signature.objects.filter(object_type="consent", object_id=str(consent.pk)).order_by(
-        "signed_at", "id"
-    )
+    signatures = Signature.objects.filter(
+        object_type=Consent.AUDIT_OBJECT_TYPE, object_id=str(consent.pk)
+    ).order_by("signed_at", "id")
     return [
-        SignatureLine(
-            meaning=s.get_meaning_display(),
-            printed_name=s.printed_name,
-            signed_at_utc=s.signed_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
-            record_hash=s.record_hash,
-            statement=s.statement,
-        )
+        _signature_line(s.meaning, s.printed_name, s.signed_at, s.record_hash, s.statement)
         for s in signatures
     ]
 
 
-def consent_render_pdf(consent: Consent) -> bytes:
-    """The consent as a PDF: signed when it is signed, otherwise marked as not signed."""
+def _consent_pdf(consent: Consent, *, status: str, signatures: list[SignatureLine]) -> bytes:
     patient = consent.patient
     return consent_pdf(
         consent.document,
@@ -265,46 +291,94 @@ def consent_render_pdf(consent: Consent) -> bytes:
         clinic=consent.site.name,
         document_hash=consent.document_hash,
         choices={"photographs": consent.photographs, "outcome_reports": consent.outcome_reports},
-        signatures=consent_signature_lines(consent),
-        signed=consent.status == Consent.Status.SIGNED,
-        status=consent.get_status_display(),
+        signatures=signatures,
+        signed=status == Consent.Status.SIGNED,
+        status=Consent.Status(status).label,
     )
 
 
-@transaction.atomic
+def consent_render_pdf(consent: Consent) -> bytes:
+    """The consent as a PDF: signed when it is signed, otherwise marked as not signed."""
+    return _consent_pdf(consent, status=consent.status, signatures=consent_signature_lines(consent))
+
+
 def consent_countersign(*, consent: Consent, practitioner: User, password: str) -> Consent:
-    """The practitioner countersigns (meaning authored); the consent is signed and its PDF is kept."""
+    """The practitioner countersigns (meaning authored); the consent is signed and its PDF is kept.
+
+    The signed PDF is rendered and its file written before the audited transaction opens, so no slow
+    work happens while the audit chain is locked. The copy is rendered from the values about to be
+    written: the signatures given so far plus the countersignature's line (printed name, the time,
+    which the signature then stores as is, and the hash of the record as it stands). That is simpler
+    than signing first and adding the PDF in a second audited step, which leaves a signed consent
+    without its copy whenever rendering or writing fails. The transaction then checks, on the locked
+    row, that the consent still waits with the same record and signatures, or signs nothing; a file
+    whose transaction rolls back is removed. (Inside a caller's own transaction, a later rollback of
+    that transaction leaves the unreferenced file behind.)
+    """
     require_permission_at(practitioner, Permission.CONSENT_PREPARE, consent.site_id, CANNOT_PREPARE)
-    locked = _lock_consent(consent, Consent.Status.AWAITING_PRACTITIONER, CONSENT_NOT_AWAITING_PRACTITIONER)
-    _sign_consent(locked, practitioner, password, Signature.Meaning.AUTHORED, COUNTERSIGN_STATEMENT)
-    locked.status = Consent.Status.SIGNED
-    locked.practitioner_signed_at = datetime.now(UTC)
-    content = consent_render_pdf(locked)
+    current = Consent.objects.select_related("site", "patient").get(pk=consent.pk)
+    consent_check_awaiting(current, Consent.Status.AWAITING_PRACTITIONER, CONSENT_NOT_AWAITING_PRACTITIONER)
+    signed_at = datetime.now(UTC)
+    earlier = consent_signature_lines(current)
+    signed_hash = record_hash(consent_record(current))
+    line = _signature_line(
+        Signature.Meaning.AUTHORED, practitioner.display_name, signed_at, signed_hash, COUNTERSIGN_STATEMENT
+    )
+    content = _consent_pdf(current, status=Consent.Status.SIGNED, signatures=[*earlier, line])
     name = default_storage.save(
-        f"consents/{locked.practitioner_signed_at:%Y}/consent-{locked.pk}-{uuid.uuid4().hex}.pdf",
-        ContentFile(content),
+        f"consents/{signed_at:%Y}/consent-{current.pk}-{uuid.uuid4().hex}.pdf", ContentFile(content)
     )
     try:
-        locked.pdf = name
-        locked.pdf_sha256 = hashlib.sha256(content).hexdigest()
-        locked.save(update_fields=["status", "practitioner_signed_at", "pdf", "pdf_sha256"])
-        _audit_consent(
-            locked,
-            practitioner,
-            "consent.countersign",
-            before={"status": Consent.Status.AWAITING_PRACTITIONER},
-            after={"status": locked.status, "pdf_sha256": locked.pdf_sha256},
-        )
-    except Exception:
+        with transaction.atomic():
+            locked = _lock_consent(consent)
+            consent_check_awaiting(
+                locked, Consent.Status.AWAITING_PRACTITIONER, CONSENT_NOT_AWAITING_PRACTITIONER
+            )
+            unchanged = record_hash(consent_record(locked)) == signed_hash
+            if not unchanged or consent_signature_lines(locked) != earlier:
+                raise InvalidInput(detail=CONSENT_CHANGED, errors=[FieldError("status", CONSENT_CHANGED)])
+            _sign_consent(
+                locked, practitioner, password, Signature.Meaning.AUTHORED, COUNTERSIGN_STATEMENT, signed_at
+            )
+            return state_change(
+                locked,
+                to=Consent.Status.SIGNED,
+                table=CONSENT_STATES,
+                actor=practitioner,
+                action="consent.countersign",
+                fields={
+                    "practitioner_signed_at": signed_at,
+                    "pdf": name,
+                    "pdf_sha256": hashlib.sha256(content).hexdigest(),
+                },
+            )
+    except BaseException:
         default_storage.delete(name)
         raise
-    return locked
 
 
 def consent_stored_pdf(consent: Consent) -> bytes:
     """The signed copy as it was stored at countersigning (the caller checked access)."""
     with default_storage.open(consent.pdf.name, "rb") as handle:
         return handle.read()
+
+
+def consent_check_withdraw(*, consent: Consent, actor: User, reason: str, password: str | None) -> str:
+    """Raise InvalidInput unless ACTOR may withdraw CONSENT (locked) now; the reason to record.
+
+    Staff give a reason; the patient confirms with their password, and the reason may be left out.
+    """
+    if consent.status == Consent.Status.WITHDRAWN:
+        raise InvalidInput(detail=ALREADY_WITHDRAWN, errors=[FieldError("status", ALREADY_WITHDRAWN)])
+    if len(reason) > MAX_TEXT:
+        raise InvalidInput.single("reason", f"can have at most {MAX_TEXT} characters")
+    if actor.is_patient:
+        if not password or not actor.check_password(password):
+            raise InvalidInput(detail=WRONG_PASSWORD, errors=[FieldError("password", WRONG_PASSWORD)])
+        return reason or "Withdrawn by the patient in the portal."
+    if not reason:
+        raise InvalidInput.single("reason", REASON_REQUIRED)
+    return reason
 
 
 @transaction.atomic
@@ -321,27 +395,16 @@ def consent_withdraw(
             raise Forbidden(NOT_YOUR_CONSENT)
     else:
         require_permission_at(actor, Permission.CONSENT_WITHDRAW, consent.site_id, CANNOT_WITHDRAW)
-    locked = (
-        Consent.objects.select_for_update(of=("self",)).select_related("site", "patient").get(pk=consent.pk)
-    )
-    if locked.status == Consent.Status.WITHDRAWN:
-        raise InvalidInput(detail=ALREADY_WITHDRAWN, errors=[FieldError("status", ALREADY_WITHDRAWN)])
-    if len(reason) > MAX_TEXT:
-        raise InvalidInput.single("reason", f"can have at most {MAX_TEXT} characters")
-    if actor.is_patient:
-        if not password or not actor.check_password(password):
-            raise InvalidInput(detail=WRONG_PASSWORD, errors=[FieldError("password", WRONG_PASSWORD)])
-        reason = reason or "Withdrawn by the patient in the portal."
-    elif not reason:
-        raise InvalidInput.single("reason", REASON_REQUIRED)
-    before = {"status": locked.status}
-    locked.status = Consent.Status.WITHDRAWN
-    locked.withdrawn_at = datetime.now(UTC)
-    locked.withdrawn_reason = reason
-    locked.withdrawn_by = actor
-    locked.save(update_fields=["status", "withdrawn_at", "withdrawn_reason", "withdrawn_by"])
-    _audit_consent(
-        locked, actor, "consent.withdraw", before=before, after={"status": locked.status}, reason=reason
+    locked = _lock_consent(consent)
+    reason = consent_check_withdraw(consent=locked, actor=actor, reason=reason, password=password)
+    locked = state_change(
+        locked,
+        to=Consent.Status.WITHDRAWN,
+        table=CONSENT_STATES,
+        actor=actor,
+        action="consent.withdraw",
+        reason=reason,
+        fields={"withdrawn_at": datetime.now(UTC), "withdrawn_reason": reason, "withdrawn_by": actor},
     )
     plugs.fire("consent_withdrawn", consent=locked, actor=actor, reason=f"Consent withdrawn: {reason}")
     return locked

@@ -11,7 +11,8 @@ from cellclinic.accounts.access import has_permission, require_permission
 from cellclinic.accounts.roles import Permission
 from cellclinic.accounts.throttle import with_password_entry
 from cellclinic.audit.selectors import signatures_of
-from cellclinic.catalogue.registry import get_catalogue
+from cellclinic.catalogue.registry import get_catalogue, therapy_name
+from cellclinic.catalogue.schema import version_key
 from cellclinic.consents import services
 from cellclinic.consents.forms import (
     ConsentInClinicForm,
@@ -55,14 +56,26 @@ def consent_new(request, consultation_id: int):
         else:
             messages.success(request, "The consent is ready for the patient to read and sign.")
             return redirect("consents:detail", consent_id=consent.pk)
+    live_consent = consent_live(consultation)
+    catalogue = get_catalogue()
+    # An existing consent names the protocol version it was made on; a new one is made from the current.
+    therapy = (
+        catalogue.therapy(live_consent.therapy_code, live_consent.therapy_version)
+        if live_consent is not None
+        else catalogue.therapies.get(consultation.therapy_code)
+    )
     context = {
         "nav_active": "patients",
         "consultation": consultation,
         "patient": consultation.patient,
-        "therapy": get_catalogue().therapies.get(consultation.therapy_code),
+        "therapy": therapy,
+        "therapy_name": therapy_name(consultation.therapy_code, ""),
         "ready": consultation.status == Consultation.Status.DECIDED
         and consultation.decision == Consultation.Decision.PROCEED,
-        "live_consent": consent_live(consultation),
+        "live_consent": live_consent,
+        "decided_version_differs": live_consent is None
+        and therapy is not None
+        and version_key(therapy.version) != version_key(consultation.therapy_version),
         "error": error,
     }
     return render(request, "consents/consent_new.html", context, status=422 if error else 200)

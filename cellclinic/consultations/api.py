@@ -4,6 +4,7 @@ from datetime import datetime
 
 from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
+from ninja.pagination import paginate
 from pydantic import ConfigDict, field_validator
 from pydantic_core import PydanticCustomError
 
@@ -13,6 +14,7 @@ from cellclinic.accounts.roles import Permission
 from cellclinic.consultations.models import Consultation
 from cellclinic.consultations.selectors import consultation_get_for_user, consultations_page
 from cellclinic.consultations.services import consultation_start, consultation_update
+from cellclinic.core.api_pagination import LimitOffset
 from cellclinic.core.errors import InvalidInput
 from cellclinic.patients.selectors import patient_get_for_user
 
@@ -67,15 +69,8 @@ class ConsultationOut(Schema):
         return None if obj.severity_score is None else float(obj.severity_score)
 
 
-class ConsultationPage(Schema):
-    count: int
-    items: list[ConsultationOut]
-
-
 class ConsultationListParams(Schema):
-    patient_id: int | None = Field(None, description="Only this patient's consultations.")
-    limit: int = Field(50, ge=1, le=200, description="Page size, 1 to 200.")
-    offset: int = Field(0, ge=0)
+    patient_id: int | None = Field(None, ge=1, le=2**63 - 1, description="Only this patient's consultations.")
 
 
 class ConsultationIn(Schema):
@@ -129,14 +124,11 @@ def consultation_create(request, payload: ConsultationIn):
     return Status(201, consultation_get_for_user(user, consultation.pk))
 
 
-@router.get("", response=ConsultationPage, summary="List consultations")
+@router.get("", response=list[ConsultationOut], summary="List consultations")
+@paginate(LimitOffset, max_limit=200)
 def consultation_list(request, params: Query[ConsultationListParams]):
     """Consultations at your clinics, newest first; optionally for one patient."""
-    consultations = consultations_page(request.auth, patient_id=params.patient_id)
-    return {
-        "count": consultations.count(),
-        "items": list(consultations[params.offset : params.offset + params.limit]),
-    }
+    return consultations_page(request.auth, patient_id=params.patient_id)
 
 
 @router.get("/{int:consultation_id}", response=ConsultationOut, summary="One consultation")

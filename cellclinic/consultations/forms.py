@@ -2,6 +2,9 @@
 
 from django import forms
 
+from cellclinic.candidacy.engine import MAX_AGE
+from cellclinic.candidacy.questionnaire import HEALTH_PREFIX, STAFF, condition_fields, health_fields
+from cellclinic.candidacy.services import get_ruleset
 from cellclinic.catalogue.vocabulary import ALLERGY_ITEMS, FITZPATRICK, INDICATIONS
 from cellclinic.consultations.models import Consultation
 from cellclinic.consultations.severity import SCALES_BY_INDICATION
@@ -22,20 +25,6 @@ EXPECTATIONS = {
     "gradual_improvement": "A gradual improvement over weeks and months",
     "complete_removal": "The problem removed completely",
     "instant_result": "A result straight away",
-}
-# The candidacy questions, in the words the practitioner reads them out.
-HEALTH_QUESTIONS = {
-    "generally_fit_and_healthy": "Generally fit and healthy",
-    "pregnant_or_breastfeeding": "Pregnant or breastfeeding",
-    "active_skin_infection": "Active skin infection at the area to treat",
-    "immunosuppressed": "Immunosuppression or chemotherapy",
-    "bleeding_disorder_or_anticoagulants": "Bleeding disorder, or takes blood thinners",
-    "keloid_history": "Keloid or raised (hypertrophic) scarring",
-    "skin_cancer_at_site": "Skin cancer at the area, or any cancer",
-    "collagen_disorder": "Genetic collagen disorder (Ehlers-Danlos, Marfan, ...)",
-    "anaesthetic_allergy": "Allergy to local anaesthetic",
-    "product_component_allergy": "Allergy to antiseptics, antibiotics, DMSO, animal material or trypsin",
-    "cold_sores": "Cold sores",
 }
 TRISTATE = [("", "Not answered"), ("yes", "Yes"), ("no", "No")]
 
@@ -106,15 +95,8 @@ class CandidacyForm(forms.Form):
         label="Concerns", choices=list(INDICATIONS.items()), widget=forms.CheckboxSelectMultiple
     )
     area = forms.ChoiceField(label="Area", choices=list(AREAS.items()))
-    age = forms.IntegerField(label="Age (years)", min_value=0, max_value=130)
+    age = forms.IntegerField(label="Age (years)", min_value=0, max_value=MAX_AGE)
     expectation = forms.ChoiceField(label="The patient expects", choices=list(EXPECTATIONS.items()))
-    vitiligo_stable_months = forms.IntegerField(
-        label="Vitiligo stable for (months)", required=False, min_value=0, max_value=1200
-    )
-    wound_open = forms.ChoiceField(label="Wound still open", required=False, choices=TRISTATE)
-    months_since_injury = forms.IntegerField(
-        label="Months since the injury", required=False, min_value=0, max_value=1200
-    )
     allergies = forms.MultipleChoiceField(
         label="Known allergies",
         required=False,
@@ -124,18 +106,24 @@ class CandidacyForm(forms.Form):
 
     def __init__(self, *args, answers: dict | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        for key, label in HEALTH_QUESTIONS.items():
-            self.fields[f"health_{key}"] = forms.ChoiceField(label=label, required=False, choices=TRISTATE)
+        # The questions of rules.toml, as the practitioner reads them out; the allergies come last.
+        rules = get_ruleset()
+        self.questions, self.conditions = rules.questions, rules.conditions
+        allergies = self.fields.pop("allergies")
+        self.fields.update(condition_fields(rules, STAFF, yes_no_choices=TRISTATE))
+        self.fields["allergies"] = allergies
+        self.fields.update(health_fields(rules, STAFF, choices=TRISTATE))
         if answers and not self.is_bound:
             self.initial.update(self.initial_from(answers))
 
     @property
     def health_fields(self):
-        return [self[f"health_{key}"] for key in HEALTH_QUESTIONS]
+        return [self[HEALTH_PREFIX + question.key] for question in self.questions]
 
     @staticmethod
     def initial_from(answers: dict) -> dict:
         """Form values from API-shaped answers."""
+        rules = get_ruleset()
         health = answers.get("health") or {}
         condition = answers.get("condition") or {}
         initial = {
@@ -143,32 +131,31 @@ class CandidacyForm(forms.Form):
             "area": answers.get("area", ""),
             "age": answers.get("age"),
             "expectation": answers.get("expectation", ""),
-            "vitiligo_stable_months": condition.get("vitiligo_stable_months"),
-            "wound_open": _tristate_initial(condition.get("wound_open")),
-            "months_since_injury": condition.get("months_since_injury"),
             "allergies": answers.get("allergies", []),
         }
-        for key in HEALTH_QUESTIONS:
-            initial[f"health_{key}"] = _tristate_initial(health.get(key))
+        for question in rules.conditions:
+            value = condition.get(question.key)
+            initial[question.key] = _tristate_initial(value) if question.kind == "yes_no" else value
+        for question in rules.questions:
+            initial[HEALTH_PREFIX + question.key] = _tristate_initial(health.get(question.key))
         return initial
 
     def answers(self) -> dict:
         """API-shaped answers; questions left unanswered are left out, as the rules expect."""
         data = self.cleaned_data
         health = {}
-        for key in HEALTH_QUESTIONS:
-            value = tristate_value(data[f"health_{key}"])
+        for question in self.questions:
+            value = tristate_value(data[HEALTH_PREFIX + question.key])
             if value is not None:
-                health[key] = value
+                health[question.key] = value
         return {
             "concerns": list(data["concerns"]),
             "area": data["area"],
             "age": data["age"],
             "health": health,
             "condition": {
-                "vitiligo_stable_months": data["vitiligo_stable_months"],
-                "wound_open": tristate_value(data["wound_open"]),
-                "months_since_injury": data["months_since_injury"],
+                q.key: tristate_value(data[q.key]) if q.kind == "yes_no" else data[q.key]
+                for q in self.conditions
             },
             "expectation": data["expectation"],
             "allergies": list(data["allergies"]),

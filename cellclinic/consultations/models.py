@@ -3,12 +3,16 @@
 from django.conf import settings
 from django.db import models
 
+from cellclinic.accounts.access import SiteScopedManager
+
 
 class Consultation(models.Model):
     """A practitioner's consultation with one patient, ending in a signed decision.
 
     Open while it is being filled in; once decided and signed it is not edited again.
     """
+
+    AUDIT_OBJECT_TYPE = "consultation"  # the object type of its audit events
 
     class Status(models.TextChoices):
         OPEN = "open", "In progress"
@@ -51,6 +55,9 @@ class Consultation(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SiteScopedManager()
+    patient_path = None  # the notes are the practitioner's: portal patients never read them
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -7,16 +7,10 @@ the consultation notes themselves. A record elsewhere answers 404 exactly like a
 from django.db.models import QuerySet
 from django.http import Http404
 
-from cellclinic.accounts.access import staff_site_ids
 from cellclinic.accounts.models import User
 from cellclinic.accounts.roles import Permission
 from cellclinic.consultations.models import Consultation
 from cellclinic.patients.models import Patient
-
-
-def consultations_visible_to(user: User, permission: Permission = Permission.PATIENT_VIEW) -> QuerySet:
-    """Consultations at the sites where USER holds PERMISSION; none for portal patients."""
-    return Consultation.objects.filter(site_id__in=staff_site_ids(user, permission))
 
 
 def consultation_get_for_user(
@@ -24,7 +18,7 @@ def consultation_get_for_user(
 ) -> Consultation:
     """The consultation with its patient, site and practitioner, or 404 (missing or not visible)."""
     consultation = (
-        consultations_visible_to(user, permission)
+        Consultation.objects.visible_to(user, permission)
         .select_related("patient", "site", "practitioner", "assessment", "enquiry__assessment")
         .filter(pk=consultation_id)
         .first()
@@ -41,7 +35,7 @@ def consultations_for_patient(patient: Patient) -> QuerySet:
 
 def consultations_page(user: User, *, patient_id: int | None = None) -> QuerySet:
     """Consultations the user may read, optionally for one patient, newest first."""
-    consultations = consultations_visible_to(user).select_related("patient", "site", "practitioner")
+    consultations = Consultation.objects.visible_to(user).select_related("patient", "site", "practitioner")
     if patient_id is not None:
         consultations = consultations.filter(patient_id=patient_id)
     return consultations

@@ -14,11 +14,12 @@ from cellclinic.accounts.access import require_permission_at
 from cellclinic.accounts.models import User
 from cellclinic.accounts.roles import Permission
 from cellclinic.audit.models import Signature
-from cellclinic.audit.services import audit_record, changed_fields, signature_create, snapshot
+from cellclinic.audit.services import audit_record, changed_fields, signature_create, snapshot, state_change
 from cellclinic.catalogue.registry import get_catalogue
 from cellclinic.catalogue.vocabulary import FITZPATRICK, INDICATIONS
 from cellclinic.consultations.models import Consultation
 from cellclinic.consultations.severity import severity_problems
+from cellclinic.consultations.states import CONSULTATION_STATES
 from cellclinic.core.errors import FieldError, InvalidInput
 from cellclinic.patients.models import Patient
 
@@ -348,12 +349,15 @@ def consultation_decide(
     )
     if errors:
         raise InvalidInput(detail="The decision was not signed.", errors=errors)
-    before = snapshot(locked, fields=[*DECISION_FIELDS, "status", "decided_at"])
-    locked.decision = decision
-    locked.therapy_code = therapy_code
-    locked.therapy_version = get_catalogue().therapies[therapy_code].version if therapy_code else ""
-    locked.alternative_code = alternative_code
-    locked.decision_notes = notes
+    decided = {
+        "decision": decision,
+        "therapy_code": therapy_code,
+        "therapy_version": get_catalogue().therapies[therapy_code].version if therapy_code else "",
+        "alternative_code": alternative_code,
+        "decision_notes": notes,
+    }
+    for name, value in decided.items():
+        setattr(locked, name, value)
     signature_create(
         signer=actor,
         password=password,
@@ -365,6 +369,11 @@ def consultation_decide(
         patient_id=locked.patient_id,
         statement=f"Consultation decision: {locked.get_decision_display()}",
     )
-    locked.status = Consultation.Status.DECIDED
-    locked.decided_at = datetime.now(UTC)
-    return _save_changes(locked, before, actor, "consultation.decide")
+    return state_change(
+        locked,
+        to=Consultation.Status.DECIDED,
+        table=CONSULTATION_STATES,
+        actor=actor,
+        action="consultation.decide",
+        fields={**decided, "decided_at": datetime.now(UTC)},
+    )

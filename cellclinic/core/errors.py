@@ -1,4 +1,4 @@
-"""One error type for the service layer, turned into 422 answers by the API and forms."""
+"""The service layer's errors, and the one table of the HTTP status that answers each of them."""
 
 from dataclasses import dataclass, field
 
@@ -49,3 +49,15 @@ class NotFound(Exception):
 
 class Forbidden(Exception):
     """The user is known but their role does not allow this action."""
+
+
+# The HTTP status answering each domain error, for the API's handlers and the pages' middleware alike.
+HTTP_STATUS: dict[type[Exception], int] = {InvalidInput: 422, Forbidden: 403, NotFound: 404}
+
+
+def http_status_of(exc: BaseException) -> int | None:
+    """The status HTTP_STATUS gives EXC's class (or its nearest base class there); None for any other."""
+    for cls in type(exc).__mro__:
+        if cls in HTTP_STATUS:
+            return HTTP_STATUS[cls]
+    return None

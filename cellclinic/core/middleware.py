@@ -1,8 +1,12 @@
-"""Request id: one id per request, echoed in a header and written on every audit event."""
+"""Request id: one id per request, echoed in a header and written on every audit event; and the error
+pages that answer a domain error raised in a page."""
 
 import re
 import uuid
 from contextvars import ContextVar
+
+from cellclinic.core import views
+from cellclinic.core.errors import http_status_of
 
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 _ACCEPTABLE = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
@@ -29,3 +33,21 @@ class RequestIdMiddleware:
             _request_id.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+# The page for each status of core.errors.HTTP_STATUS that a page answers with; any other error goes on.
+ERROR_PAGES = {403: views.forbidden, 404: views.not_found}
+
+
+class DomainErrorMiddleware:
+    """A Forbidden raised in a page answers with the 403 page and a NotFound with the 404 page, not a 500."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        page = ERROR_PAGES.get(http_status_of(exception))
+        return None if page is None else page(request, exception)

@@ -21,10 +21,18 @@ what it adds to pages it does not own, and what it does when something happens o
   later stage's reaction commits or rolls back with the change itself (for example `consent_withdrawn`
   stops the plans made under that consent).
 
+- **counters**: functions that count, in one grouped query, what a higher app made on things a
+  lower app owns, so the lower app's page can show the numbers without importing the higher app.
+  Each answers a mapping {item: count} for the sites it is given. Names in use:
+
+  | name | item | registered by |
+  | --- | --- | --- |
+  | `therapy_versions_in_use` | `(therapy_code, therapy_version)` as stored | consents, treatment |
+
 Registration is idempotent by key, so reloading an app config does not add a panel twice.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,3 +129,31 @@ def fire(event: str, **details: Any) -> None:
     """Run every function registered for EVENT, in key order; an exception rolls the change back."""
     for key in hooks_for(event):
         _HOOKS[event][key](**details)
+
+
+CountFunction = Callable[[Collection[int]], Mapping[Any, int]]
+
+
+@dataclass(frozen=True)
+class Counter:
+    name: str
+    key: str
+    label: str
+    count: CountFunction
+    order: int
+
+
+_COUNTERS: dict[str, dict[str, Counter]] = {}
+
+
+def register_counter(name: str, key: str, *, label: str, count: CountFunction, order: int = 100) -> None:
+    """Count for NAME: COUNT(site_ids) answers {item: count} over the records at those sites.
+
+    LABEL names the column the counts are shown under (for example "Consents").
+    """
+    _COUNTERS.setdefault(name, {})[key] = Counter(name, key, label, count, order)
+
+
+def counters_for(name: str) -> list[Counter]:
+    """The counters registered for NAME, in their order (then by key)."""
+    return sorted(_COUNTERS.get(name, {}).values(), key=lambda counter: (counter.order, counter.key))

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 
+from cellclinic.accounts.access import SiteScopedManager
 from cellclinic.catalogue.vocabulary import FITZPATRICK, INDICATIONS
 
 
@@ -47,6 +48,9 @@ class Patient(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SiteScopedManager()
+    patient_path = ""  # the row is the patient
 
     class Meta:
         ordering = ["family_name", "given_name", "id"]

@@ -6,7 +6,6 @@ from datetime import date
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from cellclinic.accounts.access import site_ids_with
 from cellclinic.accounts.models import User
 from cellclinic.accounts.roles import Permission
 from cellclinic.core.search import words_match
@@ -31,19 +30,9 @@ def parse_search_date(text: str) -> date | None:
     return None
 
 
-def patients_visible_to(user: User, *, write: bool = False) -> QuerySet[Patient]:
-    """Staff: patients of the sites where their role allows it. Portal users: their own record."""
-    if user.is_authenticated and user.is_patient:
-        if write:
-            return Patient.objects.none()
-        return Patient.objects.filter(portal_user=user)
-    permission = Permission.PATIENT_EDIT if write else Permission.PATIENT_VIEW
-    return Patient.objects.filter(site_id__in=site_ids_with(user, permission))
-
-
 def patient_search(user: User, query: str = "") -> QuerySet[Patient]:
     """By name (any part), medical record number, or date of birth."""
-    patients = patients_visible_to(user).select_related("site")
+    patients = Patient.objects.visible_to(user).select_related("site")
     query = " ".join(query.split())
     if not query:
         return patients
@@ -60,7 +49,7 @@ def patient_search(user: User, query: str = "") -> QuerySet[Patient]:
 def patient_get_for_user(user: User, patient_id: int, *, write: bool = False) -> Patient:
     """The patient, or 404 whether it is missing or belongs to a site the user cannot see."""
     patient = (
-        patients_visible_to(user, write=write)
+        Patient.objects.visible_to(user, Permission.PATIENT_EDIT if write else Permission.PATIENT_VIEW)
         .select_related("site", "portal_user")
         .filter(pk=patient_id)
         .first()

@@ -5,6 +5,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from cellclinic.accounts.access import SiteScopedManager
+
 
 class Photo(models.Model):
     """A clinical photograph in a standard view, stored re-encoded without EXIF metadata."""
@@ -38,6 +40,9 @@ class Photo(models.Model):
     taken_on = models.DateField(null=True, blank=True)
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SiteScopedManager()
+    patient_path = "patient"
 
     class Meta:
         ordering = ["created_at", "id"]

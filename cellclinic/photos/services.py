@@ -1,7 +1,7 @@
 """Writes for clinical photographs: checked, re-encoded without metadata, stored and audited.
 
-The file is written before the audited transaction opens, so no slow I/O happens while the audit
-chain is locked; a file whose transaction rolls back is removed.
+The image is re-encoded and its file written before the audited transaction opens, so no slow work
+happens while the audit chain is locked; a file whose transaction rolls back is removed.
 """
 
 import uuid
@@ -26,7 +26,6 @@ CANNOT_UPLOAD = "You cannot add photographs at this clinic."
 TAKEN_IN_FUTURE = "cannot be in the future"
 
 
-@transaction.atomic
 def photo_upload(
     *,
     consultation: Consultation,
@@ -36,7 +35,12 @@ def photo_upload(
     area: str = "",
     taken_on: date | None = None,
 ) -> Photo:
-    """Keep a baseline photograph in a standard view, re-encoded without any metadata."""
+    """Keep a baseline photograph in a standard view, re-encoded without any metadata.
+
+    The file is written first, then the row and its audit event in one transaction; when that
+    transaction fails, the file is removed. (Inside a caller's own transaction, a later rollback of
+    that transaction leaves the unreferenced file behind.)
+    """
     require_permission_at(actor, Permission.PHOTO_UPLOAD, consultation.site_id, CANNOT_UPLOAD)
     errors: list[FieldError] = []
     if view not in Photo.View.values:
@@ -57,39 +61,40 @@ def photo_upload(
     now = datetime.now(UTC)
     name = default_storage.save(f"photos/{now:%Y/%m}/{uid}.{clean.extension}", ContentFile(clean.bytes))
     try:
-        photo = Photo.objects.create(
-            uid=uid,
-            site_id=consultation.site_id,
-            patient_id=consultation.patient_id,
-            consultation=consultation,
-            purpose=Photo.Purpose.BASELINE,
-            view=view,
-            area=area,
-            image=name,
-            content_type=clean.content_type,
-            width=clean.width,
-            height=clean.height,
-            sha256=clean.sha256,
-            taken_on=taken_on,
-            uploaded_by=actor,
-        )
-        audit_record(
-            actor=actor,
-            action="photo.upload",
-            object_type="photo",
-            object_id=photo.uid,
-            site=consultation.site,
-            patient_id=consultation.patient_id,
-            after={
-                "consultation": consultation.pk,
-                "view": view,
-                "area": area,
-                "sha256": clean.sha256,
-                "width": clean.width,
-                "height": clean.height,
-            },
-        )
-    except Exception:
+        with transaction.atomic():
+            photo = Photo.objects.create(
+                uid=uid,
+                site_id=consultation.site_id,
+                patient_id=consultation.patient_id,
+                consultation=consultation,
+                purpose=Photo.Purpose.BASELINE,
+                view=view,
+                area=area,
+                image=name,
+                content_type=clean.content_type,
+                width=clean.width,
+                height=clean.height,
+                sha256=clean.sha256,
+                taken_on=taken_on,
+                uploaded_by=actor,
+            )
+            audit_record(
+                actor=actor,
+                action="photo.upload",
+                object_type="photo",
+                object_id=photo.uid,
+                site=consultation.site,
+                patient_id=consultation.patient_id,
+                after={
+                    "consultation": consultation.pk,
+                    "view": view,
+                    "area": area,
+                    "sha256": clean.sha256,
+                    "width": clean.width,
+                    "height": clean.height,
+                },
+            )
+    except BaseException:
         default_storage.delete(name)
         raise
     return photo

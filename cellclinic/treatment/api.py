@@ -75,7 +75,7 @@ class PlanOut(PlanSummaryOut):
 
 
 class PlanListParams(Schema):
-    patient_id: int | None = Field(None, description="Only this patient's plans.")
+    patient_id: int | None = Field(None, ge=1, le=2**63 - 1, description="Only this patient's plans.")
 
 
 class PlanIn(Schema):

@@ -10,6 +10,7 @@ class TreatmentConfig(AppConfig):
         from cellclinic.audit.selectors import register_action_labels, register_object_type
         from cellclinic.core import plugs
         from cellclinic.treatment import panels
+        from cellclinic.treatment.counters import plans_by_therapy_version
         from cellclinic.treatment.services import plans_stop_for_consent
 
         register_object_type("treatment_plan", "Treatment plan")
@@ -32,3 +33,7 @@ class TreatmentConfig(AppConfig):
         )
         # Withdrawn consent stops every plan made on it, in the withdrawal's own transaction.
         plugs.register_hook("consent_withdrawn", "treatment.stop_plans", plans_stop_for_consent)
+        # The catalogue page counts the plans laid out from each protocol version.
+        plugs.register_counter(
+            "therapy_versions_in_use", "treatment", label="Plans", count=plans_by_therapy_version, order=20
+        )

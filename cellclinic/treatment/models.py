@@ -3,9 +3,13 @@
 from django.conf import settings
 from django.db import models
 
+from cellclinic.accounts.access import SiteScopedManager
+
 
 class TreatmentPlan(models.Model):
     """The plan for one patient and one therapy, made only on a signed consent that is in force."""
+
+    AUDIT_OBJECT_TYPE = "treatment_plan"  # the object type of its audit events
 
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
@@ -27,6 +31,9 @@ class TreatmentPlan(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SiteScopedManager()
+    patient_path = "patient"
 
     class Meta:
         ordering = ["-created_at", "-id"]

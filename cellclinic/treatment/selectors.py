@@ -7,7 +7,6 @@ from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from cellclinic.accounts.access import site_ids_with
 from cellclinic.accounts.models import User
 from cellclinic.accounts.roles import Permission
 from cellclinic.candidacy.models import Assessment
@@ -25,20 +24,11 @@ def _with_steps(plans: QuerySet[TreatmentPlan]) -> QuerySet[TreatmentPlan]:
     )
 
 
-def plans_visible_to(user: User) -> QuerySet[TreatmentPlan]:
-    """Staff: plans at the sites where they may see patients. Portal users: their own plans."""
-    if not user.is_authenticated:
-        return TreatmentPlan.objects.none()
-    if user.is_patient:
-        return TreatmentPlan.objects.filter(patient__portal_user=user)
-    return TreatmentPlan.objects.filter(site_id__in=site_ids_with(user, Permission.PATIENT_VIEW))
-
-
 def plan_get_for_staff(user: User, plan_id: int) -> TreatmentPlan:
     """A plan with its steps for a staff page or endpoint; 404 for portal users, missing or elsewhere."""
     if not user.is_authenticated or user.is_patient:
         raise Http404("Not found")
-    plan = _with_steps(plans_visible_to(user)).filter(pk=plan_id).first()
+    plan = _with_steps(TreatmentPlan.objects.visible_to(user)).filter(pk=plan_id).first()
     if plan is None:
         raise Http404("Not found")
     return plan
@@ -51,7 +41,11 @@ def plans_for_patient(patient: Patient) -> list[TreatmentPlan]:
 
 def plans_for_staff_list(user: User, patient_id: int | None = None) -> QuerySet[TreatmentPlan]:
     """Plans a staff user may see, optionally of one patient, newest first."""
-    plans = plans_visible_to(user).select_related("patient", "site").order_by("-created_at", "-id")
+    plans = (
+        TreatmentPlan.objects.visible_to(user)
+        .select_related("patient", "site")
+        .order_by("-created_at", "-id")
+    )
     if patient_id is not None:
         plans = plans.filter(patient_id=patient_id)
     return plans
@@ -77,12 +71,10 @@ def consultations_ready_for_plan(patient: Patient) -> list[Consultation]:
 
 def consultation_get_for_planning(user: User, consultation_id: int) -> Consultation:
     """A consultation at a site where USER may make plans; 404 otherwise, missing or elsewhere."""
-    if not user.is_authenticated or user.is_patient:
-        raise Http404("Not found")
-    sites = site_ids_with(user, Permission.PLAN_CREATE)
     consultation = (
-        Consultation.objects.select_related("patient", "site")
-        .filter(pk=consultation_id, site_id__in=sites)
+        Consultation.objects.visible_to(user, Permission.PLAN_CREATE)
+        .select_related("patient", "site")
+        .filter(pk=consultation_id)
         .first()
     )
     if consultation is None:
@@ -112,7 +104,8 @@ def next_step_of(plans: list[TreatmentPlan], today: date) -> NextStep | None:
     if not upcoming:
         return None
     *_, plan, step = min(upcoming, key=lambda item: item[:3])
-    therapy = get_catalogue().therapies.get(plan.therapy_code)
+    # What to expect comes from the protocol version the plan was laid out from.
+    therapy = get_catalogue().therapy(plan.therapy_code, plan.therapy_version)
     indication = plan.consultation.indication or None
     expect = what_to_expect(therapy, step.kind, indication) if therapy else []
     return NextStep(plan, step, therapy_name(plan.therapy_code), expect)

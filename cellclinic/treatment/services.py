@@ -8,14 +8,15 @@ from django.utils import timezone
 from cellclinic.accounts.access import has_permission
 from cellclinic.accounts.models import User
 from cellclinic.accounts.roles import Permission
-from cellclinic.audit.services import audit_record
+from cellclinic.audit.services import audit_record, state_change
 from cellclinic.catalogue.registry import get_catalogue
-from cellclinic.catalogue.schema import Therapy
+from cellclinic.catalogue.schema import Therapy, version_key
 from cellclinic.consents.models import Consent
 from cellclinic.consultations.models import Consultation
 from cellclinic.core.errors import FieldError, Forbidden, InvalidInput
 from cellclinic.treatment.models import PlanStep, TreatmentPlan
 from cellclinic.treatment.schedule import Step, lay_out
+from cellclinic.treatment.states import PLAN_STATES
 
 CANNOT_PLAN = "Only a practitioner at the patient's clinic can make a treatment plan."
 NOT_DECIDED = "the consultation has no signed decision yet"
@@ -23,6 +24,14 @@ NOT_PROCEED = "the decision was not to go ahead with a cell therapy"
 NO_CONSENT = "No plan without signed consent: the consent to this therapy must be signed and in force"
 ALREADY_PLANNED = "this consultation already has an active plan; stop it before making another"
 UNKNOWN_THERAPY = "the therapy decided on is not in the catalogue"
+CONSENT_VERSION_GONE = (
+    "this consent was given to version {version} of the protocol, which is no longer in the catalogue; "
+    "a new consent is needed"
+)
+CONSENT_VERSION_DIFFERS = (
+    "this consent was given to version {consent} of the protocol, but the consultation decided on "
+    "version {decided}; the decision and the consent must name the same version"
+)
 IN_THE_PAST = "cannot be in the past"
 HARVEST_NEEDED = "required: the patient's own cells are taken on this day"
 HARVEST_NOT_USED = "leave empty: a donor product needs no harvest"
@@ -31,9 +40,32 @@ STOPPED_FOR_CONSENT = "The consent this plan was made on is no longer in force."
 INVALID = "The plan cannot be made; nothing was saved."
 
 
-def plan_therapy(consultation: Consultation) -> Therapy | None:
-    """The catalogue therapy the consultation decided on, or None when it is not (or no longer) there."""
-    return get_catalogue().therapies.get(consultation.therapy_code)
+def plan_consent(consultation: Consultation) -> Consent | None:
+    """The newest signed consent of CONSULTATION to the therapy it decided on, if there is one."""
+    return (
+        Consent.objects.filter(
+            consultation=consultation, therapy_code=consultation.therapy_code, status=Consent.Status.SIGNED
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def plan_therapy(consultation: Consultation, consent: Consent | None = None) -> Therapy | None:
+    """The protocol version a plan follows: CONSENT's, or before consent the one decided on; None if gone."""
+    version = consultation.therapy_version if consent is None else consent.therapy_version
+    return get_catalogue().therapy(consultation.therapy_code, version)
+
+
+def _consent_version_problem(consultation: Consultation, consent: Consent, therapy: Therapy | None) -> str:
+    """Why the plan cannot follow CONSENT's protocol version, or "" when it can."""
+    if version_key(consent.therapy_version) != version_key(consultation.therapy_version):
+        return CONSENT_VERSION_DIFFERS.format(
+            consent=consent.therapy_version, decided=consultation.therapy_version or "none"
+        )
+    if therapy is None:
+        return CONSENT_VERSION_GONE.format(version=consent.therapy_version)
+    return ""
 
 
 def plan_check_can_create(
@@ -45,16 +77,14 @@ def plan_check_can_create(
         errors.append(FieldError("consultation", NOT_DECIDED))
     elif consultation.decision != Consultation.Decision.PROCEED:
         errors.append(FieldError("consultation", NOT_PROCEED))
-    therapy = plan_therapy(consultation)
-    if therapy is None and not errors:
-        errors.append(FieldError("consultation", UNKNOWN_THERAPY))
-    consent = (
-        Consent.objects.filter(
-            consultation=consultation, therapy_code=consultation.therapy_code, status=Consent.Status.SIGNED
-        )
-        .order_by("-created_at", "-id")
-        .first()
-    )
+    consent = plan_consent(consultation)
+    therapy = plan_therapy(consultation, consent)
+    if not get_catalogue().versions(consultation.therapy_code):
+        if not errors:
+            errors.append(FieldError("consultation", UNKNOWN_THERAPY))
+    elif consent is not None and (problem := _consent_version_problem(consultation, consent, therapy)):
+        errors.append(FieldError("consent", problem))
+        therapy = None
     if consent is None:
         errors.append(FieldError("consent", NO_CONSENT))
     if TreatmentPlan.objects.filter(consultation=consultation, status=TreatmentPlan.Status.ACTIVE).exists():
@@ -159,24 +189,19 @@ def plans_stop_for_consent(*, consent: Consent, actor: User | None, reason: str)
     """
     reason = (reason or "").strip() or STOPPED_FOR_CONSENT
     plans = list(
-        TreatmentPlan.objects.select_for_update()
+        TreatmentPlan.objects.select_for_update(of=("self",))
         .select_related("site")
         .filter(consent=consent, status=TreatmentPlan.Status.ACTIVE)
         .order_by("id")
     )
     for plan in plans:
-        plan.status = TreatmentPlan.Status.STOPPED
-        plan.stopped_reason = reason
-        plan.save(update_fields=["status", "stopped_reason", "updated_at"])
-        audit_record(
+        state_change(
+            plan,
+            to=TreatmentPlan.Status.STOPPED,
+            table=PLAN_STATES,
             actor=actor,
             action="plan.stop",
-            object_type="treatment_plan",
-            object_id=plan.pk,
-            site=plan.site,
-            patient_id=plan.patient_id,
-            before={"status": TreatmentPlan.Status.ACTIVE.value},
-            after={"status": TreatmentPlan.Status.STOPPED.value},
             reason=reason,
+            fields={"stopped_reason": reason},
         )
     return len(plans)

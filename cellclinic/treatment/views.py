@@ -12,7 +12,7 @@ from cellclinic.core.errors import InvalidInput
 from cellclinic.core.forms import add_service_errors
 from cellclinic.treatment.forms import PlanForm
 from cellclinic.treatment.selectors import consultation_get_for_planning, plan_get_for_staff
-from cellclinic.treatment.services import plan_create, plan_preview, plan_therapy
+from cellclinic.treatment.services import plan_consent, plan_create, plan_preview, plan_therapy
 
 
 @login_required
@@ -21,7 +21,8 @@ def plan_new(request, consultation_id: int):
     """Choose the harvest (or first treatment) date, see the timeline, then save the plan."""
     require_permission(request.user, Permission.PLAN_CREATE)
     consultation = consultation_get_for_planning(request.user, consultation_id)
-    therapy = plan_therapy(consultation)
+    # The plan follows the protocol version the patient consented to, not whatever is current.
+    therapy = plan_therapy(consultation, plan_consent(consultation))
     form = PlanForm(request.POST or None, autologous=therapy.autologous if therapy else None)
     preview, status = None, 200
     if request.method == "POST":

@@ -287,3 +287,9 @@ def test_filtering_by_mrn_adds_one_query_to_find_the_patient(
     with django_assert_num_queries(6):
         response = client.get(URL, {"patient": events.patient_a.mrn})
     assert len(response.context["rows"]) == 25
+
+
+def test_actions_show_the_label_their_app_registered(client, admin_al, patient_a):
+    client.force_login(admin_al)
+    body = client.get("/audit/").content.decode()
+    assert "Registered" in body and "patient.create" in body

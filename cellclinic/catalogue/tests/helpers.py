@@ -48,3 +48,18 @@ def changed(old: str, new: str, text: str = VALID_THERAPY) -> str:
     """VALID_THERAPY with OLD replaced by NEW (which must be there, so a test cannot pass vacuously)."""
     assert old in text, old
     return text.replace(old, new, 1)
+
+
+def versioned(version: str, text: str = VALID_THERAPY) -> str:
+    """TEXT as the therapy file of VERSION."""
+    return changed('version = "1"\n', f'version = "{version}"\n', text)
+
+
+def write_two_versions(directory: Path) -> tuple[Path, Path]:
+    """test_therapy 1.0.0 (3 sessions, harvest behind the ear) and 2.0.0 (5 sessions, from the arm)."""
+    second = changed("count = { value = 3,", "count = { value = 5,", versioned("2.0.0"))
+    second = changed('where = "Behind the ear"', 'where = "The inner upper arm"', second)
+    return (
+        write_therapy(directory, versioned("1.0.0")),
+        write_therapy(directory, second, name="test_therapy-2"),
+    )

@@ -87,14 +87,27 @@ def test_it_names_a_range_whose_min_exceeds_its_max(tmp_path):
     assert f"{path}: processing.duration.max: must be at least min (22), got 11" in str(error)
 
 
-def test_it_refuses_a_code_already_defined_in_another_directory(tmp_path):
+def test_it_refuses_a_version_already_defined_differently_in_another_directory(tmp_path):
     first = write_therapy(tmp_path / "builtin")
-    second = write_therapy(tmp_path / "clinic")
+    second = write_therapy(tmp_path / "clinic", changed('name = "Test therapy"', 'name = "Changed"'))
 
     problem = only_problem(problems_for(tmp_path / "builtin", tmp_path / "clinic"))
 
-    assert (problem.file, problem.field) == (second, "code")
-    assert problem.message == f"'test_therapy' is already defined in {first}"
+    assert (problem.file, problem.field) == (second, "version")
+    assert problem.message == (
+        f"'test_therapy' version 1 is already defined with different content in {first}; "
+        "give this file a new version"
+    )
+
+
+def test_it_accepts_the_same_version_kept_twice_with_the_same_content(tmp_path):
+    first = write_therapy(tmp_path / "builtin")
+    write_therapy(tmp_path / "clinic", "# The clinic's own copy.\n" + VALID_THERAPY)
+
+    catalogue = catalogue_load([tmp_path / "builtin", tmp_path / "clinic"], [])
+
+    assert [t.version for t in catalogue.versions("test_therapy")] == ["1"]
+    assert catalogue.files["test_therapy"] == first
 
 
 def test_it_refuses_a_code_that_differs_from_the_file_name(tmp_path):

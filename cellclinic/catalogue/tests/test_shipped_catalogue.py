@@ -2,7 +2,7 @@
 
 import pytest
 
-from cellclinic.catalogue.loader import BUILTIN_THERAPY_DIR, catalogue_load, therapy_files
+from cellclinic.catalogue.loader import BUILTIN_THERAPY_DIR, catalogue_load, code_of_file, therapy_files
 from cellclinic.catalogue.schema import CellSource, ProcessingKind, iter_nodes
 
 
@@ -12,10 +12,13 @@ def catalogue():
 
 
 def test_it_loads_every_shipped_file(catalogue):
-    stems = {path.stem for path in therapy_files(BUILTIN_THERAPY_DIR)}
+    files = therapy_files(BUILTIN_THERAPY_DIR)
+    codes = {code_of_file(path) for path in files}
 
-    assert set(catalogue.therapies) == stems
-    assert len(stems) >= 4
+    assert set(catalogue.therapies) == codes
+    assert sum(len(catalogue.versions(code)) for code in codes) == len(files)
+    assert {catalogue.file_of(t) for code in codes for t in catalogue.versions(code)} == set(files)
+    assert len(codes) >= 4
     assert len(catalogue.alternatives) >= 6
 
 

@@ -1,12 +1,18 @@
 """The catalogue pages: staff read them, portal users get 404, anonymous visitors sign in first."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
-from cellclinic.catalogue.tests.helpers import changed, write_therapy
+from cellclinic.catalogue.tests.helpers import changed, write_therapy, write_two_versions
+from cellclinic.core import plugs
+from cellclinic.treatment.services import plan_create
+from cellclinic.treatment.tests.helpers import CULTURED, in_days, make_consent, make_consultation
 
 LIST_URL = "/catalogue/"
 FIBROBLAST_URL = "/catalogue/autologous_fibroblast_injection/"
+TEST = "test_therapy"
 
 
 def test_the_url_names_resolve():
@@ -32,14 +38,105 @@ def test_it_lists_therapies_and_alternatives_for_staff(client, request, persona)
     assert 'href="/catalogue/autologous_skin_cell_suspension/"' in body
 
 
-def test_the_list_page_runs_a_fixed_number_of_queries(client, dr_ada, django_assert_num_queries):
+def test_the_list_page_runs_a_fixed_number_of_queries(
+    client, dr_ada, patient_a, settings, tmp_path, django_assert_num_queries
+):
+    write_two_versions(tmp_path)
+    settings.CELLCLINIC_CATALOGUE_DIRS = [str(tmp_path)]
+    for version in ("1.0.0", "2.0.0"):
+        make_consent(make_consultation(patient_a, dr_ada, therapy_code=TEST, therapy_version=version))
+    make_consent(make_consultation(patient_a, dr_ada))
     client.force_login(dr_ada)
 
-    # 1. the session, 2. the user, 3. the user's roles (read once, cached on the user).
-    with django_assert_num_queries(3):
+    # 1. the session, 2. the user, 3. the user's roles (read once, cached on the user),
+    # 4. consents grouped by therapy version, 5. plans grouped by therapy version.
+    with django_assert_num_queries(5):
         response = client.get(LIST_URL)
 
     assert response.status_code == 200
+
+
+def test_a_reader_who_sees_no_patients_gets_the_versions_without_counts(
+    client, lab_li, django_assert_num_queries
+):
+    client.force_login(lab_li)
+
+    # 1. the session, 2. the user, 3. the user's roles: nothing is counted.
+    with django_assert_num_queries(3):
+        response = client.get(LIST_URL)
+
+    assert response.context["usage_labels"] == []
+    assert ">Protocol versions</h2>" in response.content.decode()
+
+
+def version_rows(body: str) -> list[list[str]]:
+    """The protocol-versions table, each row as the text of its cells."""
+    table = body.split('id="h-versions"')[1].split("<tbody>")[1].split("</tbody>")[0]
+
+    def text(cell: str) -> str:
+        return " ".join(re.sub(r"<[^>]+>", " ", cell).split())
+
+    return [
+        [text(cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)
+    ]
+
+
+def test_the_list_page_counts_the_consents_and_plans_made_on_each_version(
+    client, dr_ada, dr_cy, patient_a, patient_b, settings, tmp_path
+):
+    write_two_versions(tmp_path)
+    settings.CELLCLINIC_CATALOGUE_DIRS = [str(tmp_path)]
+    on_first = make_consultation(patient_a, dr_ada, therapy_code=TEST, therapy_version="1.0.0")
+    make_consent(on_first)
+    plan_create(consultation=on_first, actor=dr_ada, harvest_date=in_days(1))
+    make_consent(make_consultation(patient_a, dr_ada, therapy_code=TEST, therapy_version="1.0"))
+    make_consent(make_consultation(patient_a, dr_ada, therapy_code=TEST, therapy_version="2.0.0"))
+    make_consent(make_consultation(patient_a, dr_ada, therapy_version="0.9"))
+    # Another clinic's records are not counted for this reader.
+    make_consent(make_consultation(patient_b, dr_cy, therapy_code=TEST, therapy_version="2.0.0"))
+    client.force_login(dr_ada)
+
+    response = client.get(LIST_URL)
+
+    assert response.context["usage_labels"] == ["Consents", "Plans"]
+    rows = version_rows(response.content.decode())
+    fibroblast = "Autologous cultured fibroblast injection"
+    assert [fibroblast, "1.0 Current", f"{CULTURED}.toml", "0", "0"] in rows
+    # Newest first; "1.0" as stored and "1.0.0" in the file are one version.
+    test_rows = [row for row in rows if row[0] == "Test therapy"]
+    assert test_rows == [
+        ["Test therapy", "2.0.0 Current", "test_therapy-2.toml", "1", "0"],
+        ["Test therapy", "1.0.0", "test_therapy.toml", "2", "1"],
+    ]
+    # A version records still name but no file holds comes last.
+    assert rows[-1] == [fibroblast, "0.9 Not in the catalogue", "—", "1", "0"]
+    assert 'href="/catalogue/test_therapy/version/1.0.0/"' in response.content.decode()
+
+
+def test_consents_and_treatment_register_their_counters():
+    counters = plugs.counters_for("therapy_versions_in_use")
+
+    assert [(c.key, c.label) for c in counters] == [("consents", "Consents"), ("treatment", "Plans")]
+
+
+def test_an_earlier_version_has_its_own_page(client, dr_ada, settings, tmp_path):
+    write_two_versions(tmp_path)
+    settings.CELLCLINIC_CATALOGUE_DIRS = [str(tmp_path)]
+    client.force_login(dr_ada)
+
+    older = client.get(reverse("catalogue:version", args=["test_therapy", "1.0.0"]))
+    current = client.get(reverse("catalogue:detail", args=["test_therapy"]))
+
+    assert older.status_code == 200 and current.status_code == 200
+    older_body, current_body = older.content.decode(), current.content.decode()
+    assert "Version 1.0.0" in older_body and "an earlier version of this protocol" in older_body
+    assert "Behind the ear" in older_body and "test_therapy.toml" in older_body
+    assert "Version 2.0.0" in current_body and "an earlier version" not in current_body
+    assert "The inner upper arm" in current_body and "test_therapy-2.toml" in current_body
+    assert 'href="/catalogue/test_therapy/version/1.0.0/"' in current_body
+    assert client.get("/catalogue/test_therapy/version/3.0.0/").status_code == 404
+    assert client.get(f"/catalogue/{CULTURED}/version/0.9/").status_code == 404
 
 
 @pytest.mark.parametrize("persona", ["dr_ada", "lab_li"])
@@ -127,7 +224,7 @@ def test_an_unknown_therapy_is_not_found(client, dr_ada):
     assert client.get("/catalogue/no_such_therapy/").status_code == 404
 
 
-@pytest.mark.parametrize("url", [LIST_URL, FIBROBLAST_URL])
+@pytest.mark.parametrize("url", [LIST_URL, FIBROBLAST_URL, f"{FIBROBLAST_URL}version/1.0/"])
 def test_a_portal_user_gets_not_found(client, pat, url):
     client.force_login(pat)
 

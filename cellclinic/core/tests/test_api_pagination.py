@@ -17,6 +17,7 @@ LISTS = [
     ("/api/v1/enquiries", "dr_ada"),
     ("/api/v1/patients", "dr_ada"),
     ("/api/v1/plans", "dr_ada"),
+    ("/api/v1/consultations", "dr_ada"),
 ]
 
 

@@ -29,6 +29,7 @@ def make_consultation(
     decision: str = Consultation.Decision.PROCEED,
     indication: str | None = None,
     goals: str = "Softer lines around the mouth",
+    therapy_version: str = "1.0",
 ) -> Consultation:
     decided = status == Consultation.Status.DECIDED
     return Consultation.objects.create(
@@ -40,20 +41,25 @@ def make_consultation(
         indication=INDICATION.get(therapy_code, "") if indication is None else indication,
         decision=decision if decided else "",
         therapy_code=therapy_code if decision == Consultation.Decision.PROCEED else "",
-        therapy_version="1.0",
+        therapy_version=therapy_version,
         decided_at=timezone.now() if decided else None,
     )
 
 
 def make_consent(
-    consultation: Consultation, *, status: str = Consent.Status.SIGNED, therapy_code=None
+    consultation: Consultation,
+    *,
+    status: str = Consent.Status.SIGNED,
+    therapy_code: str | None = None,
+    therapy_version: str | None = None,
 ) -> Consent:
+    """A consent as consent_prepare leaves it; by default to the consultation's therapy and version."""
     return Consent.objects.create(
         site=consultation.site,
         patient=consultation.patient,
         consultation=consultation,
         therapy_code=therapy_code or consultation.therapy_code,
-        therapy_version="1.0",
+        therapy_version=therapy_version or consultation.therapy_version,
         template_version="1",
         document={"title": "Consent", "sections": []},
         document_hash="0" * 64,

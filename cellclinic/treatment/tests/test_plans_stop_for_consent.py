@@ -33,8 +33,8 @@ def test_it_stops_every_active_plan_on_the_consent_with_one_event_each(dr_ada, p
         str(second.pk),
     )
     assert (event.before, event.after, event.reason) == (
-        {"status": "active"},
-        {"status": "stopped"},
+        {"status": "active", "stopped_reason": ""},
+        {"status": "stopped", "stopped_reason": "Patient withdrew consent"},
         "Patient withdrew consent",
     )
     assert event.patient_id == patient_a.pk

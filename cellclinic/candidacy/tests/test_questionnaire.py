@@ -1,0 +1,71 @@
+"""One questionnaire, declared in rules.toml: both forms and the API schema are built from it."""
+
+import dataclasses
+
+import pytest
+from pydantic import ValidationError
+
+from cellclinic.candidacy.api import AssessmentConditionIn, AssessmentHealthIn
+from cellclinic.candidacy.engine import CONDITION_KEYS, RULES_FILE, Condition, RuleSetError, ruleset_parse
+from cellclinic.candidacy.forms import AssessmentForm
+from cellclinic.candidacy.questionnaire import HEALTH_PREFIX
+from cellclinic.candidacy.services import get_ruleset
+from cellclinic.consultations.forms import CandidacyForm
+
+RULES = get_ruleset()
+
+
+def test_every_question_is_in_the_public_form_in_the_patients_words():
+    form = AssessmentForm()
+    for question in RULES.questions:
+        assert form.fields[HEALTH_PREFIX + question.key].label == question.question
+        assert form.fields[HEALTH_PREFIX + question.key].help_text == question.why
+    for question in RULES.conditions:
+        assert form.fields[question.key].label == question.question
+    assert [field.name for field in form.condition_fields] == list(CONDITION_KEYS)
+
+
+def test_every_question_is_in_the_practitioners_form_as_read_out():
+    form = CandidacyForm()
+    for question in RULES.questions:
+        assert form.fields[HEALTH_PREFIX + question.key].label == question.staff
+    for question in RULES.conditions:
+        assert form.fields[question.key].label == question.staff
+
+
+def test_the_api_schema_has_exactly_the_questions_of_the_file():
+    assert list(AssessmentHealthIn.model_fields) == [q.key for q in RULES.questions]
+    assert list(AssessmentConditionIn.model_fields) == [q.key for q in RULES.conditions]
+    with pytest.raises(ValidationError):
+        AssessmentHealthIn(not_a_question=True)
+    with pytest.raises(ValidationError):
+        AssessmentConditionIn(vitiligo_stable_months=1201)
+
+
+def test_the_practitioners_answers_go_back_into_the_form_unchanged():
+    answers = {
+        "concerns": ["vitiligo"],
+        "area": "face",
+        "age": 40,
+        "expectation": "gradual_improvement",
+        "health": {q.key: index % 2 == 0 for index, q in enumerate(RULES.questions)},
+        "condition": {"vitiligo_stable_months": 18, "wound_open": False, "months_since_injury": None},
+        "allergies": [],
+    }
+    form = CandidacyForm(data=CandidacyForm.initial_from(answers))
+    assert form.is_valid(), form.errors
+    assert form.answers() == answers
+
+
+def test_condition_kinds_match_what_the_engine_reads():
+    types = {f.name: f.type for f in dataclasses.fields(Condition)}
+    for question in RULES.conditions:
+        assert ("int" in str(types[question.key])) == (question.kind == "months")
+
+
+def test_a_rules_file_without_every_condition_is_refused_by_name():
+    text = RULES_FILE.read_text(encoding="utf-8")
+    start = text.index('[[conditions]]\nkey = "wound_open"')
+    end = text.index("[[conditions]]", start + 1)
+    with pytest.raises(RuleSetError, match="conditions: one entry for each condition detail"):
+        ruleset_parse(text[:start] + text[end:])

@@ -1,0 +1,18 @@
+"""What consent counts for pages of lower apps; registered in ConsentsConfig.ready()."""
+
+from collections.abc import Collection
+
+from django.db.models import Count
+
+from cellclinic.consents.models import Consent
+
+
+def consents_by_therapy_version(site_ids: Collection[int]) -> dict[tuple[str, str], int]:
+    """Consents at SITE_IDS (in any status) by the therapy code and protocol version they were made on."""
+    rows = (
+        Consent.objects.filter(site_id__in=site_ids)
+        .values("therapy_code", "therapy_version")
+        .annotate(count=Count("id"))
+        .order_by()
+    )
+    return {(row["therapy_code"], row["therapy_version"]): row["count"] for row in rows}

@@ -1,0 +1,50 @@
+"""The consent page reads the protocol version a consent was made on, and says when the decision's differs."""
+
+import pytest
+from django.urls import reverse
+
+from cellclinic.catalogue.loader import BUILTIN_THERAPY_DIR
+from cellclinic.consultations.tests.conftest import THERAPY
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def newer_version(settings, tmp_path):
+    """The shipped protocol of THERAPY again as version 2.0, now the current one."""
+    text = (BUILTIN_THERAPY_DIR / f"{THERAPY}.toml").read_text(encoding="utf-8")
+    assert 'version = "1.0"\n' in text
+    (tmp_path / f"{THERAPY}-2.toml").write_text(text.replace('version = "1.0"\n', 'version = "2.0"\n', 1))
+    settings.CELLCLINIC_CATALOGUE_DIRS = [str(tmp_path)]
+
+
+def test_an_existing_consent_is_shown_with_the_version_it_was_made_on(client, dr_ada, consent, newer_version):
+    client.force_login(dr_ada)
+
+    response = client.get(reverse("consents:new", args=[consent.consultation_id]))
+
+    assert response.status_code == 200
+    assert response.context["live_consent"] == consent
+    assert response.context["therapy"].version == consent.therapy_version == "1.0"
+
+
+def test_a_new_consent_warns_when_the_catalogue_moved_on_since_the_decision(
+    client, dr_ada, decided, newer_version
+):
+    client.force_login(dr_ada)
+
+    response = client.get(reverse("consents:new", args=[decided.pk]))
+
+    body = response.content.decode()
+    assert response.context["therapy"].version == "2.0"
+    assert "(protocol version 2.0)" in body
+    assert "The consultation decided on version 1.0 of this protocol" in body
+
+
+def test_no_warning_when_the_decision_names_the_current_version(client, dr_ada, decided):
+    client.force_login(dr_ada)
+
+    body = client.get(reverse("consents:new", args=[decided.pk])).content.decode()
+
+    assert "(protocol version 1.0)" in body
+    assert "The consultation decided on version" not in body
