@@ -12,7 +12,6 @@ from datetime import date
 import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import Argon2PasswordHasher
-from django.utils import timezone
 from hypothesis import settings as hypothesis_settings
 
 PASSWORD = "correct horse battery staple"
@@ -258,79 +257,44 @@ def api_as(client):
     return _make
 
 
-SAMPLE_THERAPY = "autologous_skin_cell_suspension"
+def registered_from_a_request(site, practitioner, *, given_name: str, family_name: str):
+    """A patient at SITE who assessed themself online and asked for a consultation, registered from that
+    request by PRACTITIONER: a pathway of the builder, which `pathway_ids` takes on to a plan."""
+    from cellclinic.demo.builder import at_stage
 
-
-def pathway_ids(patient, practitioner) -> dict:
-    """One record of every kind along the pathway for PATIENT, made directly, and their ids."""
-    from django.core.files.base import ContentFile
-
-    from cellclinic.candidacy.models import Assessment, Enquiry
-    from cellclinic.consents.models import Consent
-    from cellclinic.consultations.models import Consultation
-    from cellclinic.photos.models import Photo
-    from cellclinic.treatment.models import TreatmentPlan
-
-    result = {"outcome": "suitable", "therapies": [], "alternatives": [], "reasons": []}
-    assessment = Assessment.objects.create(
-        source="public", answers={}, result=result, outcome="suitable", ruleset="test", patient=patient
-    )
-    enquiry = Enquiry.objects.create(
-        site=patient.site, assessment=assessment, name=patient.full_name, patient=patient
-    )
-    consultation = Consultation.objects.create(
-        site=patient.site,
-        patient=patient,
+    return at_stage(
+        "registered",
+        site=site,
         practitioner=practitioner,
-        enquiry=enquiry,
-        status="decided",
-        decision="proceed",
-        therapy_code=SAMPLE_THERAPY,
-        therapy_version="1.0",
-        indication="vitiligo",
+        password=PASSWORD,
+        concerns=["scar"],
+        enquiry_data={"name": f"{given_name} {family_name}"},
+        patient_data={"date_of_birth": date(1980, 12, 9), "sex_at_birth": "female", "fitzpatrick_type": "II"},
     )
-    photo = Photo(
-        site=patient.site,
-        patient=patient,
-        consultation=consultation,
-        view="front",
-        content_type="image/png",
-        width=1,
-        height=1,
-        sha256="0" * 64,
-        uploaded_by=practitioner,
-    )
-    photo.image.save("matrix.png", ContentFile(b"\x89PNG\r\n\x1a\n"), save=False)
-    photo.save()
-    consent = Consent.objects.create(
-        site=patient.site,
-        patient=patient,
-        consultation=consultation,
-        therapy_code=SAMPLE_THERAPY,
-        therapy_version="1.0",
-        template_version="1.0",
-        document={"title": "Consent", "sections": []},
-        document_hash="0" * 64,
-        status="signed",
-        created_by=practitioner,
-    )
-    plan = TreatmentPlan.objects.create(
-        site=patient.site,
-        patient=patient,
-        consultation=consultation,
-        consent=consent,
-        therapy_code=SAMPLE_THERAPY,
-        therapy_version="1.0",
-        start_date=timezone.localdate(),
-        created_by=practitioner,
-    )
+
+
+@pytest.fixture
+def grace_from_a_request(clinic_a, dr_ada):
+    """Grace Hopper at North Clinic, registered from her own request: tests that probe every record of a
+    pathway override patient_a with her, so that `pat` is her portal account."""
+    return registered_from_a_request(clinic_a, dr_ada, given_name="Grace", family_name="Hopper")
+
+
+def pathway_ids(pathway) -> dict:
+    """PATHWAY taken on to a plan through the services, with a baseline photograph on the way: one record
+    of every kind (self-assessment, request, patient, consultation, photo, consent, plan), their ids and
+    the code of the therapy decided on."""
+    from cellclinic.demo.builder import advance
+
+    advance(pathway, "planned", photos=("front",))
     return {
-        "pk": patient.pk,
-        "patient_id": patient.pk,
-        "public_id": assessment.public_id,
-        "enquiry_id": enquiry.pk,
-        "consultation_id": consultation.pk,
-        "photo_uid": photo.uid,
-        "consent_id": consent.pk,
-        "plan_id": plan.pk,
+        "pk": pathway.patient.pk,
+        "patient_id": pathway.patient.pk,
+        "public_id": pathway.assessment.public_id,
+        "enquiry_id": pathway.enquiry.pk,
+        "consultation_id": pathway.consultation.pk,
+        "photo_uid": pathway.photos[0].uid,
+        "consent_id": pathway.consent.pk,
+        "plan_id": pathway.plan.pk,
+        "code": pathway.consultation.therapy_code,
     }

@@ -9,7 +9,7 @@ import re
 import pytest
 from django.urls import URLResolver, get_resolver
 
-from conftest import SAMPLE_THERAPY, pathway_ids
+from conftest import pathway_ids, registered_from_a_request
 
 PUBLIC_PAGES = {
     "sign-in/",
@@ -56,14 +56,21 @@ def api_path(path: str, ids: dict) -> str:
 
 
 @pytest.fixture
-def ids(patient_a, dr_ada):
+def pathway(grace_from_a_request):
+    return grace_from_a_request
+
+
+@pytest.fixture
+def patient_a(pathway):
+    """The pathway's patient stands in for patient_a here, so `pat` is their portal account."""
+    return pathway.patient
+
+
+@pytest.fixture
+def ids(pathway, pat, dr_ada):
+    """The ids of the pathway's records; `pat` is linked first, so the patient signs the consent as pat."""
     membership = dr_ada.memberships.first()
-    return {
-        **pathway_ids(patient_a, dr_ada),
-        "membership_pk": membership.pk,
-        "code": SAMPLE_THERAPY,
-        "token_id": 1,
-    }
+    return {**pathway_ids(pathway), "membership_pk": membership.pk, "token_id": 1}
 
 
 @pytest.mark.django_db
@@ -116,7 +123,11 @@ def test_no_page_or_endpoint_shows_a_patient_the_persona_may_not_see(
     hidden = {"pat": patient_b, "dr_cy": patient_a}.get(persona)
     hidden_patients = [hidden] if hidden else [patient_a, patient_b]
     if persona == "pat":
-        ids = {**ids, **pathway_ids(patient_b, request.getfixturevalue("dr_cy"))}
+        other = registered_from_a_request(
+            patient_b.site, request.getfixturevalue("dr_cy"), given_name="Dorothy", family_name="Hodgkin"
+        )
+        ids = {**ids, **pathway_ids(other)}
+        hidden_patients.append(other.patient)
     client.force_login(user)
     api = api_as(user)
     for path, body in _bodies(client, api, ids):

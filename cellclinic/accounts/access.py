@@ -4,7 +4,7 @@ from django.db import models
 from django.http import Http404
 
 from cellclinic.accounts.models import ApiToken, Membership, Site, User
-from cellclinic.accounts.roles import LAB_GRANTS, Permission, Role, role_allows
+from cellclinic.accounts.roles import LAB_GRANTS, Permission, role_allows
 from cellclinic.core.errors import Forbidden
 
 
@@ -94,22 +94,12 @@ def require_permission_at(user: User, permission: Permission, site_id: int, mess
         raise Forbidden(message)
 
 
-def has_role(user: User, role: Role) -> bool:
-    return any(r == role for _, r in user_roles(user))
-
-
 def require_permission(user: User, permission: Permission) -> set[int]:
     """The permitted site ids, or 404 when there are none (the same answer as a missing page)."""
     sites = site_ids_with(user, permission)
     if not sites:
         raise Http404("Not found")
     return sites
-
-
-def default_clinic_for(user: User, permission: Permission) -> Site | None:
-    """The clinic to use when a user with one permitted clinic does not name one."""
-    sites = site_ids_with(user, permission)
-    return Site.objects.filter(pk__in=sites, kind=Site.Kind.CLINIC).order_by("code").first()
 
 
 def staff_get_for_admin(admin: User, staff_id: int) -> User:

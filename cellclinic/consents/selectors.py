@@ -51,9 +51,12 @@ def consent_live(consultation) -> Consent | None:
 
 
 def consent_in_force(consultation) -> Consent | None:
-    """The consultation's signed, not withdrawn consent, or None: no treatment without it."""
+    """The consultation's newest consent to the therapy it decided on that is signed and not withdrawn,
+    or None: no treatment without it."""
     return (
-        Consent.objects.filter(consultation=consultation, status=Consent.Status.SIGNED)
-        .order_by("-id")
+        Consent.objects.filter(
+            consultation=consultation, therapy_code=consultation.therapy_code, status=Consent.Status.SIGNED
+        )
+        .order_by("-created_at", "-id")
         .first()
     )

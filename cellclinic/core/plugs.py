@@ -11,23 +11,26 @@ what it adds to pages it does not own, and what it does when something happens o
   | `chart` | a patient's chart (staff) | the patient |
   | `portal` | the patient's own record | the patient |
   | `portal_next` | "what happens next" on the portal: the first panel that answers is shown | the patient |
-  | `consultation` | a consultation, after its decision | the consultation |
-  | `home` | the start page after signing in | the signed-in user |
+  | `consultation` | a consultation, below its decision | the consultation |
+  | `consent` | a consent, what comes after it | the consent |
+  | `enquiry_actions` | a consultation request's buttons | the enquiry |
+  | `home`, `home_wide` | the start page after signing in: tiles, then wide panels | the signed-in user |
+  | `sign_in` | the sign-in page | None |
 
 - **navigation links**: a label, a URL name and who sees the link, in order; the first link a
   portal patient sees is where their start page sends them.
 
 - **hooks**: functions called by name inside the transaction of the service that fires them, so a
-  later stage's reaction commits or rolls back with the change itself (for example `consent_withdrawn`
-  stops the plans made under that consent).
+  later stage's reaction commits or rolls back with the change itself (for example, on
+  `consent_withdrawn` every stage stops what was made under that consent).
 
 - **counters**: functions that count, in one grouped query, what a higher app made on things a
   lower app owns, so the lower app's page can show the numbers without importing the higher app.
   Each answers a mapping {item: count} for the sites it is given. Names in use:
 
-  | name | item | registered by |
-  | --- | --- | --- |
-  | `therapy_versions_in_use` | `(therapy_code, therapy_version)` as stored | consents, treatment |
+  | name | item |
+  | --- | --- |
+  | `therapy_versions_in_use` | `(therapy_code, therapy_version)` as stored on a later stage's records |
 
 Registration is idempotent by key, so reloading an app config does not add a panel twice.
 """

@@ -10,13 +10,12 @@ from datetime import UTC, date, datetime
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import models, transaction
 
 from cellclinic.accounts.access import require_permission_at
 from cellclinic.accounts.models import User
 from cellclinic.accounts.roles import Permission
 from cellclinic.audit.services import audit_record
-from cellclinic.consultations.models import Consultation
 from cellclinic.core.errors import FieldError, InvalidInput
 from cellclinic.core.images import ImageRejected, clean_image
 from cellclinic.photos.models import Photo
@@ -28,7 +27,7 @@ TAKEN_IN_FUTURE = "cannot be in the future"
 
 def photo_upload(
     *,
-    consultation: Consultation,
+    consultation: models.Model,
     actor: User,
     data: bytes,
     view: str,

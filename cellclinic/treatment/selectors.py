@@ -5,11 +5,9 @@ from datetime import date
 
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from cellclinic.accounts.models import User
 from cellclinic.accounts.roles import Permission
-from cellclinic.candidacy.models import Assessment
 from cellclinic.catalogue.registry import get_catalogue, therapy_name
 from cellclinic.consents.models import Consent
 from cellclinic.consultations.models import Consultation
@@ -109,39 +107,3 @@ def next_step_of(plans: list[TreatmentPlan], today: date) -> NextStep | None:
     indication = plan.consultation.indication or None
     expect = what_to_expect(therapy, step.kind, indication) if therapy else []
     return NextStep(plan, step, therapy_name(plan.therapy_code), expect)
-
-
-def portal_pathway(patient: Patient) -> dict:
-    """What the portal shows a patient of their own pathway, in a fixed number of queries.
-
-    The latest self-assessment, decided consultations, consents, plans with their steps, and the
-    next step. The caller has made sure PATIENT is the signed-in patient's own record.
-    """
-    assessment = Assessment.objects.filter(patient=patient).order_by("-created_at", "-id").first()
-    consultations = list(
-        Consultation.objects.filter(patient=patient, status=Consultation.Status.DECIDED)
-        .select_related("practitioner")
-        .order_by("-decided_at", "-id")
-    )
-    consents = list(Consent.objects.filter(patient=patient).order_by("-created_at", "-id"))
-    plans = list(
-        TreatmentPlan.objects.filter(patient=patient)
-        .select_related("consultation")
-        .prefetch_related(Prefetch("steps", queryset=PlanStep.objects.order_by("sequence")))
-        .order_by("-created_at", "-id")
-    )
-    named_consents = [(c, therapy_name(c.therapy_code)) for c in consents]
-    return {
-        "assessment": assessment,
-        "consent_to_sign": next(
-            (entry for entry in named_consents if entry[0].status == Consent.Status.AWAITING_PATIENT), None
-        ),
-        "consent_to_countersign": next(
-            (entry for entry in named_consents if entry[0].status == Consent.Status.AWAITING_PRACTITIONER),
-            None,
-        ),
-        "consultations": [(c, therapy_name(c.therapy_code) if c.therapy_code else "") for c in consultations],
-        "consents": named_consents,
-        "plans": [(p, therapy_name(p.therapy_code)) for p in plans],
-        "next_step": next_step_of(plans, timezone.localdate()),
-    }

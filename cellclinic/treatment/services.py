@@ -12,6 +12,7 @@ from cellclinic.audit.services import audit_record, state_change
 from cellclinic.catalogue.registry import get_catalogue
 from cellclinic.catalogue.schema import Therapy, version_key
 from cellclinic.consents.models import Consent
+from cellclinic.consents.selectors import consent_in_force
 from cellclinic.consultations.models import Consultation
 from cellclinic.core.errors import FieldError, Forbidden, InvalidInput
 from cellclinic.treatment.models import PlanStep, TreatmentPlan
@@ -40,17 +41,6 @@ STOPPED_FOR_CONSENT = "The consent this plan was made on is no longer in force."
 INVALID = "The plan cannot be made; nothing was saved."
 
 
-def plan_consent(consultation: Consultation) -> Consent | None:
-    """The newest signed consent of CONSULTATION to the therapy it decided on, if there is one."""
-    return (
-        Consent.objects.filter(
-            consultation=consultation, therapy_code=consultation.therapy_code, status=Consent.Status.SIGNED
-        )
-        .order_by("-created_at", "-id")
-        .first()
-    )
-
-
 def plan_therapy(consultation: Consultation, consent: Consent | None = None) -> Therapy | None:
     """The protocol version a plan follows: CONSENT's, or before consent the one decided on; None if gone."""
     version = consultation.therapy_version if consent is None else consent.therapy_version
@@ -77,7 +67,7 @@ def plan_check_can_create(
         errors.append(FieldError("consultation", NOT_DECIDED))
     elif consultation.decision != Consultation.Decision.PROCEED:
         errors.append(FieldError("consultation", NOT_PROCEED))
-    consent = plan_consent(consultation)
+    consent = consent_in_force(consultation)
     therapy = plan_therapy(consultation, consent)
     if not get_catalogue().versions(consultation.therapy_code):
         if not errors:

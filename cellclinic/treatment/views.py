@@ -8,11 +8,12 @@ from django.views.decorators.http import require_http_methods
 from cellclinic.accounts.access import require_permission
 from cellclinic.accounts.roles import Permission
 from cellclinic.catalogue.registry import therapy_name
+from cellclinic.consents.selectors import consent_in_force
 from cellclinic.core.errors import InvalidInput
 from cellclinic.core.forms import add_service_errors
 from cellclinic.treatment.forms import PlanForm
 from cellclinic.treatment.selectors import consultation_get_for_planning, plan_get_for_staff
-from cellclinic.treatment.services import plan_consent, plan_create, plan_preview, plan_therapy
+from cellclinic.treatment.services import plan_create, plan_preview, plan_therapy
 
 
 @login_required
@@ -22,7 +23,7 @@ def plan_new(request, consultation_id: int):
     require_permission(request.user, Permission.PLAN_CREATE)
     consultation = consultation_get_for_planning(request.user, consultation_id)
     # The plan follows the protocol version the patient consented to, not whatever is current.
-    therapy = plan_therapy(consultation, plan_consent(consultation))
+    therapy = plan_therapy(consultation, consent_in_force(consultation))
     form = PlanForm(request.POST or None, autologous=therapy.autologous if therapy else None)
     preview, status = None, 200
     if request.method == "POST":

@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from cellclinic.treatment.models import TreatmentPlan
-from cellclinic.treatment.tests.helpers import in_days, ready_consultation
+from cellclinic.treatment.tests.helpers import in_days, pathway_to
 from conftest import PASSWORD
 from tests.browser.conftest import sign_in
 
@@ -20,7 +20,7 @@ def _fits_a_phone(page, path: str) -> None:
 
 
 def test_a_practitioner_previews_then_saves_a_plan_on_a_phone(page, dr_ada, patient_a):
-    consultation = ready_consultation(patient_a, dr_ada)
+    consultation = pathway_to("consent_signed", patient_a, dr_ada).consultation
     page.set_viewport_size(PHONE)
     sign_in(page, dr_ada.username, PASSWORD)
     path = f"/plans/new/{consultation.pk}/"
@@ -40,9 +40,7 @@ def test_a_practitioner_previews_then_saves_a_plan_on_a_phone(page, dr_ada, pati
 
 
 def test_the_patient_reads_the_plan_in_the_portal_on_a_phone(page, pat, patient_a, dr_ada):
-    from cellclinic.treatment.services import plan_create
-
-    plan_create(consultation=ready_consultation(patient_a, dr_ada), actor=dr_ada, harvest_date=in_days(2))
+    pathway_to("planned", patient_a, dr_ada, in_days=2)
     page.set_viewport_size(PHONE)
     page.goto("/sign-in/")
     page.get_by_label("Username").fill(pat.username)

@@ -5,7 +5,7 @@ from django.apps import apps
 from django.contrib.auth.models import AnonymousUser
 
 from cellclinic.accounts.access import SiteScopedManager, site_ids_for_lab_staff
-from cellclinic.accounts.models import Site
+from cellclinic.accounts.models import Site, User
 from cellclinic.accounts.roles import Permission
 from cellclinic.candidacy.models import Enquiry
 from cellclinic.consents.models import Consent
@@ -13,7 +13,7 @@ from cellclinic.consultations.models import Consultation
 from cellclinic.patients.models import Patient
 from cellclinic.photos.models import Photo
 from cellclinic.treatment.models import TreatmentPlan
-from conftest import make_user, pathway_ids
+from conftest import make_user, pathway_ids, registered_from_a_request
 
 SITE_SCOPED = [Patient, Enquiry, Consultation, Photo, Consent, TreatmentPlan]
 PORTAL_VISIBLE = [Patient, Photo, Consent, TreatmentPlan]
@@ -34,11 +34,26 @@ def rows_of(model, patient) -> set:
 
 
 @pytest.fixture
-def records(patient_a, patient_b, dr_ada, dr_cy):
-    """One record of every kind at North Clinic and at Riverside Clinic: {model: (at NCL, at RSC)}."""
-    pathway_ids(patient_a, dr_ada)
-    pathway_ids(patient_b, dr_cy)
-    result = {model: (rows_of(model, patient_a), rows_of(model, patient_b)) for model in SITE_SCOPED}
+def pathway_a(grace_from_a_request):
+    return grace_from_a_request
+
+
+@pytest.fixture
+def patient_a(pathway_a):
+    """pathway_a's patient stands in for patient_a here, so `pat` is their portal account."""
+    return pathway_a.patient
+
+
+@pytest.fixture
+def records(pathway_a, pat, clinic_b, dr_cy):
+    """One record of every kind at North Clinic and at Riverside Clinic: {model: (at NCL, at RSC)}.
+
+    `pat` is linked first, so the North Clinic patient signs their consent as pat."""
+    pathway_b = registered_from_a_request(clinic_b, dr_cy, given_name="Rosalind", family_name="Franklin")
+    pathway_ids(pathway_a)
+    pathway_ids(pathway_b)
+    patients = (pathway_a.patient, pathway_b.patient)
+    result = {model: tuple(rows_of(model, patient) for patient in patients) for model in SITE_SCOPED}
     assert all(at_a and at_b for at_a, at_b in result.values())
     return result
 
@@ -115,6 +130,9 @@ def test_anonymous_and_roleless_users_see_nothing(records):
 def test_a_deactivated_member_of_staff_sees_nothing(records, dr_ada):
     dr_ada.is_active = False
     dr_ada.save(update_fields=["is_active"])
+    # Read again, as their next request does: roles are cached on the user for one request, and
+    # building the records cached dr_ada's.
+    dr_ada = User.objects.get(pk=dr_ada.pk)
     for model in SITE_SCOPED:
         assert visible(model, dr_ada) == set(), model.__name__
 

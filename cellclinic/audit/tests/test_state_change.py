@@ -14,7 +14,8 @@ from cellclinic.candidacy.states import ENQUIRY_STATES
 from cellclinic.consents.models import Consent
 from cellclinic.consents.states import CONSENT_STATES
 from cellclinic.core.errors import InvalidInput
-from cellclinic.treatment.tests.helpers import make_consent, make_consultation
+from cellclinic.demo.builder import at_stage
+from conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -23,9 +24,8 @@ SIGNED_AT = datetime(2026, 3, 2, 10, 30, tzinfo=UTC)
 
 @pytest.fixture
 def waiting(patient_a, dr_ada) -> Consent:
-    """A consent the patient has signed, waiting for the practitioner."""
-    consent = make_consent(make_consultation(patient_a, dr_ada), status=Consent.Status.AWAITING_PRACTITIONER)
-    Consent.objects.filter(pk=consent.pk).update(photographs=True, outcome_reports=False)
+    """A consent the patient signed (photographs yes, outcome reports no), waiting for the practitioner."""
+    consent = at_stage("patient_signed", patient=patient_a, practitioner=dr_ada, password=PASSWORD).consent
     return Consent.objects.select_related("site").get(pk=consent.pk)
 
 

@@ -7,8 +7,10 @@ from django.urls import reverse
 
 from cellclinic.catalogue.tests.helpers import changed, write_therapy, write_two_versions
 from cellclinic.core import plugs
+from cellclinic.demo.builder import at_stage
 from cellclinic.treatment.services import plan_create
-from cellclinic.treatment.tests.helpers import CULTURED, in_days, make_consent, make_consultation
+from cellclinic.treatment.tests.helpers import CULTURED, consented_directly, in_days, pathway_to
+from conftest import PASSWORD
 
 LIST_URL = "/catalogue/"
 FIBROBLAST_URL = "/catalogue/autologous_fibroblast_injection/"
@@ -41,11 +43,12 @@ def test_it_lists_therapies_and_alternatives_for_staff(client, request, persona)
 def test_the_list_page_runs_a_fixed_number_of_queries(
     client, dr_ada, patient_a, settings, tmp_path, django_assert_num_queries
 ):
+    """The consent to test_therapy 1.0.0 is written directly: a decision takes the current version."""
     write_two_versions(tmp_path)
     settings.CELLCLINIC_CATALOGUE_DIRS = [str(tmp_path)]
-    for version in ("1.0.0", "2.0.0"):
-        make_consent(make_consultation(patient_a, dr_ada, therapy_code=TEST, therapy_version=version))
-    make_consent(make_consultation(patient_a, dr_ada))
+    consented_directly(patient_a, dr_ada, therapy_code=TEST, therapy_version="1.0.0")
+    at_stage("consent_signed", patient=patient_a, practitioner=dr_ada, password=PASSWORD, therapy=TEST)
+    pathway_to("consent_signed", patient_a, dr_ada)
     client.force_login(dr_ada)
 
     # 1. the session, 2. the user, 3. the user's roles (read once, cached on the user),
@@ -85,16 +88,24 @@ def version_rows(body: str) -> list[list[str]]:
 def test_the_list_page_counts_the_consents_and_plans_made_on_each_version(
     client, dr_ada, dr_cy, patient_a, patient_b, settings, tmp_path
 ):
+    """The consents to earlier versions (1.0.0, 1.0, 0.9) are written directly: a decision takes the
+    current version."""
     write_two_versions(tmp_path)
     settings.CELLCLINIC_CATALOGUE_DIRS = [str(tmp_path)]
-    on_first = make_consultation(patient_a, dr_ada, therapy_code=TEST, therapy_version="1.0.0")
-    make_consent(on_first)
+    on_first = consented_directly(patient_a, dr_ada, therapy_code=TEST, therapy_version="1.0.0")
     plan_create(consultation=on_first, actor=dr_ada, harvest_date=in_days(1))
-    make_consent(make_consultation(patient_a, dr_ada, therapy_code=TEST, therapy_version="1.0"))
-    make_consent(make_consultation(patient_a, dr_ada, therapy_code=TEST, therapy_version="2.0.0"))
-    make_consent(make_consultation(patient_a, dr_ada, therapy_version="0.9"))
+    consented_directly(patient_a, dr_ada, therapy_code=TEST, therapy_version="1.0")
+    at_stage("consent_signed", patient=patient_a, practitioner=dr_ada, password=PASSWORD, therapy=TEST)
+    consented_directly(patient_a, dr_ada, therapy_version="0.9")
     # Another clinic's records are not counted for this reader.
-    make_consent(make_consultation(patient_b, dr_cy, therapy_code=TEST, therapy_version="2.0.0"))
+    at_stage(
+        "consent_signed",
+        patient=patient_b,
+        practitioner=dr_cy,
+        password=PASSWORD,
+        therapy=TEST,
+        indication="scar",
+    )
     client.force_login(dr_ada)
 
     response = client.get(LIST_URL)

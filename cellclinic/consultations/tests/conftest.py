@@ -1,36 +1,14 @@
-"""Consultations at each stage, made through the services as a practitioner would."""
+"""patient_a's pathway with dr_ada at each stage, built through the services by the pathway builder."""
 
 import io
 
 import pytest
 from PIL import Image
 
+from cellclinic.demo.builder import advance, at_stage
 from conftest import PASSWORD
 
 THERAPY = "autologous_fibroblast_injection_acne_scars"  # the shipped therapy for scars (patient_a's concern)
-
-
-def healthy_answers(patient) -> dict:
-    from cellclinic.candidacy.services import chart_answers
-
-    answers = chart_answers(patient, concerns=["scar"], area="face", expectation="gradual_improvement")
-    answers["health"] = dict.fromkeys(answers["health"], False)
-    answers["health"]["generally_fit_and_healthy"] = True
-    answers["condition"] = {"vitiligo_stable_months": None, "wound_open": False, "months_since_injury": 24}
-    return answers
-
-
-def make_ready(consultation, actor, answers=None):
-    """An assessment on file and the expectation sheet discussed: ready for a decision to proceed."""
-    from cellclinic.consultations.services import (
-        consultation_assessment_run,
-        consultation_expectations_discussed,
-    )
-
-    consultation_assessment_run(
-        consultation=consultation, actor=actor, answers=answers or healthy_answers(consultation.patient)
-    )
-    return consultation_expectations_discussed(consultation=consultation, actor=actor)
 
 
 def jpeg_with_gps() -> bytes:
@@ -44,41 +22,44 @@ def jpeg_with_gps() -> bytes:
 
 @pytest.fixture
 def consultation(patient_a, dr_ada):
-    from cellclinic.consultations.services import consultation_start
-
-    return consultation_start(patient=patient_a, actor=dr_ada)
-
-
-@pytest.fixture
-def decided(consultation, dr_ada):
-    from cellclinic.consultations.services import consultation_decide
-
-    make_ready(consultation, dr_ada)
-    return consultation_decide(
-        consultation=consultation, actor=dr_ada, password=PASSWORD, decision="proceed", therapy_code=THERAPY
-    )
+    """patient_a's consultation with dr_ada, just started: nothing recorded yet."""
+    return at_stage(
+        "consultation_open", patient=patient_a, practitioner=dr_ada, password=PASSWORD, ready=False
+    ).consultation
 
 
 @pytest.fixture
-def consent(decided, dr_ada):
-    from cellclinic.consents.services import consent_prepare
-
-    return consent_prepare(consultation=decided, actor=dr_ada)
+def ready(patient_a, dr_ada):
+    """patient_a's consultation filled in as the room leaves it (goals, findings, the rules re-run on
+    healthy answers, the expectations discussed): ready for a decision to proceed."""
+    return at_stage(
+        "consultation_open", patient=patient_a, practitioner=dr_ada, password=PASSWORD
+    ).consultation
 
 
 @pytest.fixture
-def signed_consent(consent, pat, dr_ada):
-    from cellclinic.consents.services import consent_countersign, consent_patient_sign
+def pathway(patient_a, dr_ada):
+    """patient_a's pathway with dr_ada's decision to proceed with THERAPY signed; `decided`, `consent`
+    and `signed_consent` are its rows, so a test that asks for more than one gets the same consultation."""
+    return at_stage("decided", patient=patient_a, practitioner=dr_ada, password=PASSWORD)
 
-    consent_patient_sign(
-        consent=consent,
-        signer=pat,
-        password=PASSWORD,
-        photographs=True,
-        outcome_reports=False,
-        understood=True,
-    )
-    return consent_countersign(consent=consent, practitioner=dr_ada, password=PASSWORD)
+
+@pytest.fixture
+def decided(pathway):
+    """patient_a's consultation, decided: to proceed with THERAPY, signed by dr_ada."""
+    return pathway.consultation
+
+
+@pytest.fixture
+def consent(pathway):
+    """The consent prepared from THERAPY's protocol, waiting for the patient."""
+    return advance(pathway, "consent_prepared").consent
+
+
+@pytest.fixture
+def signed_consent(consent, pat, pathway):
+    """The consent signed by `pat` in the portal (photographs yes, outcome reports no), countersigned."""
+    return advance(pathway, "consent_signed").consent
 
 
 @pytest.fixture

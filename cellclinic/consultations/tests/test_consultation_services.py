@@ -20,9 +20,10 @@ from cellclinic.consultations.services import (
     decision_record,
 )
 from cellclinic.core.errors import Forbidden, InvalidInput
+from cellclinic.demo.builder import at_stage, room_answers
 from conftest import PASSWORD
 
-from .conftest import THERAPY, healthy_answers, make_ready
+from .conftest import THERAPY
 
 pytestmark = pytest.mark.django_db
 
@@ -127,17 +128,13 @@ def test_a_new_indication_must_keep_a_fitting_scale(consultation, dr_ada):
     assert (consultation.indication, consultation.severity_score) == ("vitiligo", Decimal("4.50"))
 
 
-def test_the_assessment_is_linked_and_the_sheet_must_be_discussed_again(consultation, dr_ada):
-    make_ready(consultation, dr_ada)
-    consultation.refresh_from_db()
-    first = consultation.assessment
-    assert first.source == "practitioner" and first.patient_id == consultation.patient_id
-    assert consultation.expectations_discussed_at is not None
-    consultation_assessment_run(
-        consultation=consultation, actor=dr_ada, answers=healthy_answers(consultation.patient)
-    )
-    consultation.refresh_from_db()
-    assert consultation.assessment != first and consultation.expectations_discussed_at is None
+def test_the_assessment_is_linked_and_the_sheet_must_be_discussed_again(ready, dr_ada):
+    first = ready.assessment
+    assert first.source == "practitioner" and first.patient_id == ready.patient_id
+    assert ready.expectations_discussed_at is not None
+    consultation_assessment_run(consultation=ready, actor=dr_ada, answers=room_answers(ready))
+    ready.refresh_from_db()
+    assert ready.assessment != first and ready.expectations_discussed_at is None
     assert len(_events("consultation.assessment")) == 2
     assert len(_events("consultation.expectations_discussed")) == 1
 
@@ -145,7 +142,7 @@ def test_the_assessment_is_linked_and_the_sheet_must_be_discussed_again(consulta
 def test_bad_answers_change_nothing(consultation, dr_ada):
     from cellclinic.candidacy.models import Assessment
 
-    answers = {**healthy_answers(consultation.patient), "age": -3}
+    answers = {**room_answers(consultation), "age": -3}
     with pytest.raises(InvalidInput) as exc:
         consultation_assessment_run(consultation=consultation, actor=dr_ada, answers=answers)
     assert "age" in _fields(exc)
@@ -193,11 +190,10 @@ def test_proceeding_needs_an_assessment_and_the_sheet_discussed(consultation, dr
     ("therapy_code", "message"),
     [("", "choose the therapy"), ("nope", "not a therapy"), ("autologous_fibroblast_injection", "not for")],
 )
-def test_the_therapy_must_be_in_the_catalogue_for_the_indication(consultation, dr_ada, therapy_code, message):
-    make_ready(consultation, dr_ada)
+def test_the_therapy_must_be_in_the_catalogue_for_the_indication(ready, dr_ada, therapy_code, message):
     with pytest.raises(InvalidInput) as exc:
         consultation_decide(
-            consultation=consultation,
+            consultation=ready,
             actor=dr_ada,
             password=PASSWORD,
             decision="proceed",
@@ -206,11 +202,14 @@ def test_the_therapy_must_be_in_the_catalogue_for_the_indication(consultation, d
     assert exc.value.errors[0].field == "therapy_code" and message in exc.value.errors[0].message
 
 
-def test_proceeding_against_not_suitable_needs_notes(consultation, dr_ada):
-    answers = healthy_answers(consultation.patient)
-    answers["health"]["pregnant_or_breastfeeding"] = True
-    make_ready(consultation, dr_ada, answers)
-    consultation.refresh_from_db()
+def test_proceeding_against_not_suitable_needs_notes(patient_a, dr_ada):
+    consultation = at_stage(
+        "consultation_open",
+        patient=patient_a,
+        practitioner=dr_ada,
+        password=PASSWORD,
+        room_health={"pregnant_or_breastfeeding": True},
+    ).consultation
     assert consultation.assessment.outcome == "not_suitable"
     with pytest.raises(InvalidInput) as exc:
         consultation_decide(
@@ -232,20 +231,19 @@ def test_proceeding_against_not_suitable_needs_notes(consultation, dr_ada):
     assert decided.status == "decided"
 
 
-def test_a_wrong_password_signs_nothing_and_changes_nothing(consultation, dr_ada):
-    make_ready(consultation, dr_ada)
-    before = Consultation.objects.values().get(pk=consultation.pk)
+def test_a_wrong_password_signs_nothing_and_changes_nothing(ready, dr_ada):
+    before = Consultation.objects.values().get(pk=ready.pk)
     events = AuditEvent.objects.count()
     with pytest.raises(InvalidInput) as exc:
         consultation_decide(
-            consultation=consultation,
+            consultation=ready,
             actor=dr_ada,
             password="wrong",
             decision="proceed",
             therapy_code=THERAPY,
         )
     assert _fields(exc) == {"password"}
-    assert Consultation.objects.values().get(pk=consultation.pk) == before
+    assert Consultation.objects.values().get(pk=ready.pk) == before
     assert AuditEvent.objects.count() == events and not Signature.objects.exists()
 
 
@@ -267,7 +265,7 @@ def test_a_decided_consultation_cannot_be_changed(decided, dr_ada):
         lambda: consultation_expectations_discussed(consultation=decided, actor=dr_ada),
         lambda: consultation_alternatives_set(consultation=decided, actor=dr_ada, codes=[]),
         lambda: consultation_assessment_run(
-            consultation=decided, actor=dr_ada, answers=healthy_answers(decided.patient)
+            consultation=decided, actor=dr_ada, answers=room_answers(decided)
         ),
         lambda: consultation_decide(
             consultation=decided, actor=dr_ada, password=PASSWORD, decision="decline"

@@ -7,7 +7,7 @@ from cellclinic.candidacy.engine import HEALTH_KEYS
 from cellclinic.consultations.models import Consultation
 from conftest import PASSWORD
 
-from .conftest import THERAPY, make_ready
+from .conftest import THERAPY
 
 pytestmark = pytest.mark.django_db
 
@@ -115,36 +115,32 @@ def test_the_practitioner_works_through_the_sections(client, dr_ada, consultatio
     assert b"Prepare consent" in page.content
 
 
-def test_wrong_passwords_at_the_decision_count_towards_the_pause(client, dr_ada, consultation, settings):
-    make_ready(consultation, dr_ada)
+def test_wrong_passwords_at_the_decision_count_towards_the_pause(client, dr_ada, ready, settings):
     client.force_login(dr_ada)
     data = {"decision": "proceed", "therapy_code": THERAPY, "password": "wrong"}
-    statuses = [client.post(_url("decision", consultation.pk), data).status_code for _ in range(6)]
+    statuses = [client.post(_url("decision", ready.pk), data).status_code for _ in range(6)]
     assert statuses[0] == 422 and statuses[-1] == 429
-    response = client.post(_url("decision", consultation.pk), {**data, "password": PASSWORD})
+    response = client.post(_url("decision", ready.pk), {**data, "password": PASSWORD})
     assert response.status_code == 429
-    consultation.refresh_from_db()
-    assert consultation.status == "open"
+    ready.refresh_from_db()
+    assert ready.status == "open"
 
 
-def test_detail_page_queries_do_not_grow_with_photos(
-    client, dr_ada, consultation, django_assert_max_num_queries
-):
+def test_detail_page_queries_do_not_grow_with_photos(client, dr_ada, ready, django_assert_max_num_queries):
     from cellclinic.photos.services import photo_upload
 
     from .conftest import jpeg_with_gps
 
     client.force_login(dr_ada)
-    make_ready(consultation, dr_ada)
-    url = _url("detail", consultation.pk)
+    url = _url("detail", ready.pk)
     with django_assert_max_num_queries(25):
         assert client.get(url).status_code == 200
     for view in ("front", "left_profile", "right_profile", "close_up"):
-        photo_upload(consultation=consultation, actor=dr_ada, data=jpeg_with_gps(), view=view)
+        photo_upload(consultation=ready, actor=dr_ada, data=jpeg_with_gps(), view=view)
     with django_assert_max_num_queries(25) as captured:
         assert client.get(url).status_code == 200
     few = len(captured.captured_queries)
-    photo_upload(consultation=consultation, actor=dr_ada, data=jpeg_with_gps(), view="front")
+    photo_upload(consultation=ready, actor=dr_ada, data=jpeg_with_gps(), view="front")
     with django_assert_max_num_queries(few):
         assert client.get(url).status_code == 200
 

@@ -2,9 +2,10 @@
 
 import pytest
 
+from cellclinic.demo.builder import at_stage
 from cellclinic.patients.services import patient_history_review_sign, patient_update
 from cellclinic.patients.tests.helpers import assert_no_patient_data, page_text
-from conftest import PASSWORD, pathway_ids
+from conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -152,14 +153,14 @@ def test_its_query_count_does_not_grow_with_signatures_changes_and_the_pathway(
     client, dr_ada, patient_a, django_assert_num_queries
 ):
     client.force_login(dr_ada)
-    pathway_ids(patient_a, dr_ada)
+    at_stage("planned", patient=patient_a, practitioner=dr_ada, password=PASSWORD, photos=("front",))
     # With a plan on file, its steps are one more query.
     with django_assert_num_queries(11):
         client.get(_url(patient_a))
     for i in range(15):
         patient_history_review_sign(patient=patient_a, signer=dr_ada, password=PASSWORD)
         patient_update(patient=patient_a, actor=dr_ada, data={"history_notes": f"note {i}"})
-        pathway_ids(patient_a, dr_ada)
+        at_stage("planned", patient=patient_a, practitioner=dr_ada, password=PASSWORD, photos=("front",))
     with django_assert_num_queries(11):
         response = client.get(_url(patient_a))
     assert len(response.context["signatures"]) == 10

@@ -4,17 +4,9 @@ import pytest
 from django.utils import timezone
 
 from cellclinic.candidacy.models import Assessment
-from cellclinic.consents.models import Consent
-from cellclinic.consultations.models import Consultation
 from cellclinic.patients.tests.helpers import assert_no_patient_data
 from cellclinic.treatment.services import plans_stop_for_consent
-from cellclinic.treatment.tests.helpers import (
-    DONOR,
-    make_consent,
-    make_consultation,
-    make_plan,
-    ready_consultation,
-)
+from cellclinic.treatment.tests.helpers import DONOR, pathway_to
 
 pytestmark = pytest.mark.django_db
 
@@ -51,8 +43,8 @@ def test_it_shows_the_latest_self_assessment(client, pat, patient_a):
 
 
 def test_it_summarises_decided_consultations_only(client, pat, patient_a, dr_ada):
-    make_consultation(patient_a, dr_ada, goals="Softer lines around the mouth")
-    make_consultation(patient_a, dr_ada, status=Consultation.Status.OPEN, goals="Still talking it through")
+    pathway_to("decided", patient_a, dr_ada, goals="Softer lines around the mouth")
+    pathway_to("consultation_open", patient_a, dr_ada, goals="Still talking it through")
     client.force_login(pat)
     body = client.get(URL).content.decode()
     assert "Softer lines around the mouth" in body
@@ -63,7 +55,7 @@ def test_it_summarises_decided_consultations_only(client, pat, patient_a, dr_ada
 
 
 def test_a_consent_waiting_for_the_patient_offers_read_and_sign(client, pat, patient_a, dr_ada):
-    consent = make_consent(make_consultation(patient_a, dr_ada), status=Consent.Status.AWAITING_PATIENT)
+    consent = pathway_to("consent_prepared", patient_a, dr_ada).consent
     client.force_login(pat)
     body = client.get(URL).content.decode()
     assert "Waiting for you to read and sign" in body
@@ -73,8 +65,8 @@ def test_a_consent_waiting_for_the_patient_offers_read_and_sign(client, pat, pat
 
 
 def test_a_signed_consent_offers_the_copy_and_withdrawal_but_not_signing(client, pat, patient_a, dr_ada):
-    consent = make_consent(make_consultation(patient_a, dr_ada))
-    withdrawn = make_consent(make_consultation(patient_a, dr_ada), status=Consent.Status.WITHDRAWN)
+    consent = pathway_to("consent_signed", patient_a, dr_ada).consent
+    withdrawn = pathway_to("withdrawn", patient_a, dr_ada).consent
     client.force_login(pat)
     body = client.get(URL).content.decode()
     assert (
@@ -86,7 +78,7 @@ def test_a_signed_consent_offers_the_copy_and_withdrawal_but_not_signing(client,
 
 
 def test_it_shows_the_plan_timeline_and_what_happens_next(client, pat, patient_a, dr_ada):
-    plan = make_plan(patient_a, dr_ada, days=3)
+    plan = pathway_to("planned", patient_a, dr_ada, in_days=3).plan
     client.force_login(pat)
     response = client.get(URL)
     body = response.content.decode()
@@ -101,7 +93,7 @@ def test_it_shows_the_plan_timeline_and_what_happens_next(client, pat, patient_a
 
 
 def test_what_happens_next_gives_the_aftercare_for_a_treatment(client, pat, patient_a, dr_ada):
-    make_plan(patient_a, dr_ada, DONOR, days=2)
+    pathway_to("planned", patient_a, dr_ada, DONOR, in_days=2)
     client.force_login(pat)
     body = client.get(URL).content.decode()
     assert "Treatment session 1 of 8" in body
@@ -109,7 +101,7 @@ def test_what_happens_next_gives_the_aftercare_for_a_treatment(client, pat, pati
 
 
 def test_a_stopped_plan_says_so_and_nothing_is_next(client, pat, patient_a, dr_ada):
-    plan = make_plan(patient_a, dr_ada)
+    plan = pathway_to("planned", patient_a, dr_ada).plan
     plans_stop_for_consent(consent=plan.consent, actor=dr_ada, reason="You withdrew your consent.")
     client.force_login(pat)
     response = client.get(URL)
@@ -130,11 +122,9 @@ def test_it_says_plainly_when_there_is_nothing_yet(client, pat):
 
 def test_it_never_shows_the_other_patients_pathway(client, pat, patient_a, patient_b, dr_cy):
     _assessment(patient_b, reasons=[{"text": "Rosalind's own answer", "effect": "allow"}])
-    consultation = ready_consultation(patient_b, dr_cy)
-    consultation.goals = "Rosalind's goals"
-    consultation.save()
-    make_consent(make_consultation(patient_b, dr_cy), status=Consent.Status.AWAITING_PATIENT)
-    plan = make_plan(patient_b, dr_cy)
+    pathway_to("consent_signed", patient_b, dr_cy, goals="Rosalind's goals")
+    pathway_to("consent_prepared", patient_b, dr_cy)
+    plan = pathway_to("planned", patient_b, dr_cy).plan
     client.force_login(pat)
     response = client.get(URL)
     body = response.content.decode()
@@ -146,7 +136,7 @@ def test_it_never_shows_the_other_patients_pathway(client, pat, patient_a, patie
 
 @pytest.mark.parametrize("persona", ["dr_ada", "nurse_bo", "admin_al", "dr_cy", "lab_li"])
 def test_staff_still_cannot_use_the_portal(client, request, persona, pat, patient_a, dr_ada):
-    make_plan(patient_a, dr_ada)
+    pathway_to("planned", patient_a, dr_ada)
     client.force_login(request.getfixturevalue(persona))
     response = client.get(URL)
     assert response.status_code == 404
@@ -157,15 +147,15 @@ def test_the_portal_runs_a_fixed_number_of_queries(
     client, pat, patient_a, dr_ada, django_assert_max_num_queries
 ):
     _assessment(patient_a)
-    make_plan(patient_a, dr_ada)
+    pathway_to("planned", patient_a, dr_ada)
     client.force_login(pat)
     client.get(URL)
     # Session, user, patient, assessment, consultations, consents, plans, their steps.
     with django_assert_max_num_queries(9) as one:
         client.get(URL)
     for _ in range(3):
-        make_plan(patient_a, dr_ada, DONOR)
-        make_consent(make_consultation(patient_a, dr_ada), status=Consent.Status.AWAITING_PATIENT)
+        pathway_to("planned", patient_a, dr_ada, DONOR)
+        pathway_to("consent_prepared", patient_a, dr_ada)
         _assessment(patient_a)
     with django_assert_max_num_queries(len(one.captured_queries)):
         response = client.get(URL)
@@ -174,7 +164,7 @@ def test_the_portal_runs_a_fixed_number_of_queries(
 
 
 def test_a_consent_waiting_for_the_patient_is_what_happens_next(client, pat, patient_a, dr_ada):
-    consent = make_consent(make_consultation(patient_a, dr_ada), status=Consent.Status.AWAITING_PATIENT)
+    consent = pathway_to("consent_prepared", patient_a, dr_ada).consent
     client.force_login(pat)
     body = client.get(URL).content.decode()
     assert "Read and sign your consent form" in body
@@ -182,7 +172,7 @@ def test_a_consent_waiting_for_the_patient_is_what_happens_next(client, pat, pat
 
 
 def test_after_signing_the_patient_reads_that_the_practitioner_signs_next(client, pat, patient_a, dr_ada):
-    make_consent(make_consultation(patient_a, dr_ada), status=Consent.Status.AWAITING_PRACTITIONER)
+    pathway_to("patient_signed", patient_a, dr_ada)
     client.force_login(pat)
     body = client.get(URL).content.decode()
     assert "Read and sign your consent form" not in body

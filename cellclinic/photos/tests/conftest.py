@@ -1,4 +1,4 @@
 """The pathway fixtures of the consultation tests (patient, consultation, decision, consent, photo)."""
 
 from cellclinic.consultations.tests.conftest import *  # noqa: F403
-from cellclinic.consultations.tests.conftest import THERAPY, healthy_answers, jpeg_with_gps, make_ready  # noqa: F401
+from cellclinic.consultations.tests.conftest import THERAPY, jpeg_with_gps  # noqa: F401

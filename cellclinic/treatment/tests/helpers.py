@@ -1,4 +1,4 @@
-"""Shared test helpers: consultations and consents made directly, as the consultation room leaves them."""
+"""Shared test helpers for treatment plans: the therapies the tests use, and pathways built to a stage."""
 
 from datetime import date, timedelta
 
@@ -7,8 +7,9 @@ from django.utils import timezone
 from cellclinic.audit.models import AuditEvent
 from cellclinic.consents.models import Consent
 from cellclinic.consultations.models import Consultation
+from cellclinic.demo.builder import Pathway, at_stage
 from cellclinic.treatment.models import PlanStep, TreatmentPlan
-from cellclinic.treatment.services import plan_create
+from conftest import PASSWORD
 
 CULTURED = "autologous_fibroblast_injection"
 POINT_OF_CARE = "autologous_skin_cell_suspension"
@@ -20,66 +21,54 @@ def in_days(days: int) -> date:
     return timezone.localdate() + timedelta(days=days)
 
 
-def make_consultation(
+def pathway_to(stage: str, patient, practitioner, therapy: str = CULTURED, **options) -> Pathway:
+    """PATIENT's pathway with PRACTITIONER built by the pathway builder up to STAGE, for THERAPY and the
+    indication it treats in these tests; OPTIONS are the builder's (goals=, in_days=, decision=, ...)."""
+    return at_stage(
+        stage,
+        patient=patient,
+        practitioner=practitioner,
+        password=PASSWORD,
+        therapy=therapy,
+        indication=INDICATION[therapy],
+        **options,
+    )
+
+
+def consented_directly(
     patient,
     practitioner,
     *,
     therapy_code: str = CULTURED,
-    status: str = Consultation.Status.DECIDED,
-    decision: str = Consultation.Decision.PROCEED,
-    indication: str | None = None,
-    goals: str = "Softer lines around the mouth",
     therapy_version: str = "1.0",
+    consent_code: str | None = None,
+    consent_version: str | None = None,
 ) -> Consultation:
-    decided = status == Consultation.Status.DECIDED
-    return Consultation.objects.create(
+    """Decided and consented, written as rows: only for states the services refuse on purpose."""
+    consultation = Consultation.objects.create(
         site=patient.site,
         patient=patient,
         practitioner=practitioner,
-        status=status,
-        goals=goals,
-        indication=INDICATION.get(therapy_code, "") if indication is None else indication,
-        decision=decision if decided else "",
-        therapy_code=therapy_code if decision == Consultation.Decision.PROCEED else "",
+        status=Consultation.Status.DECIDED,
+        indication=INDICATION.get(therapy_code, patient.presenting_concern),
+        decision=Consultation.Decision.PROCEED,
+        therapy_code=therapy_code,
         therapy_version=therapy_version,
-        decided_at=timezone.now() if decided else None,
+        decided_at=timezone.now(),
     )
-
-
-def make_consent(
-    consultation: Consultation,
-    *,
-    status: str = Consent.Status.SIGNED,
-    therapy_code: str | None = None,
-    therapy_version: str | None = None,
-) -> Consent:
-    """A consent as consent_prepare leaves it; by default to the consultation's therapy and version."""
-    return Consent.objects.create(
-        site=consultation.site,
-        patient=consultation.patient,
+    Consent.objects.create(
+        site=patient.site,
+        patient=patient,
         consultation=consultation,
-        therapy_code=therapy_code or consultation.therapy_code,
-        therapy_version=therapy_version or consultation.therapy_version,
+        therapy_code=consent_code or therapy_code,
+        therapy_version=consent_version or therapy_version,
         template_version="1",
         document={"title": "Consent", "sections": []},
         document_hash="0" * 64,
-        status=status,
-        created_by=consultation.practitioner,
+        status=Consent.Status.SIGNED,
+        created_by=practitioner,
     )
-
-
-def ready_consultation(patient, practitioner, therapy_code: str = CULTURED) -> Consultation:
-    """A decided "proceed" consultation whose consent is signed and in force."""
-    consultation = make_consultation(patient, practitioner, therapy_code=therapy_code)
-    make_consent(consultation)
     return consultation
-
-
-def make_plan(patient, practitioner, therapy_code: str = CULTURED, days: int = 7) -> TreatmentPlan:
-    consultation = ready_consultation(patient, practitioner, therapy_code)
-    if therapy_code == DONOR:
-        return plan_create(consultation=consultation, actor=practitioner, start_date=in_days(days))
-    return plan_create(consultation=consultation, actor=practitioner, harvest_date=in_days(days))
 
 
 def counts() -> tuple[int, int, int]:

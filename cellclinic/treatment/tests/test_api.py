@@ -9,9 +9,7 @@ from cellclinic.treatment.tests.helpers import (
     DONOR,
     counts,
     in_days,
-    make_consultation,
-    make_plan,
-    ready_consultation,
+    pathway_to,
 )
 
 pytestmark = pytest.mark.django_db
@@ -20,9 +18,9 @@ URL = "/api/v1/plans"
 
 
 def test_it_lists_a_patients_plans(api_as, dr_ada, patient_a, patient_b, dr_cy):
-    first = make_plan(patient_a, dr_ada)
-    second = make_plan(patient_a, dr_ada, DONOR)
-    make_plan(patient_b, dr_cy)
+    first = pathway_to("planned", patient_a, dr_ada).plan
+    second = pathway_to("planned", patient_a, dr_ada, DONOR).plan
+    pathway_to("planned", patient_b, dr_cy)
     response = api_as(dr_ada).get(URL, patient_id=patient_a.pk)
     assert response.status_code == 200
     body = response.json()
@@ -35,15 +33,15 @@ def test_it_lists_a_patients_plans(api_as, dr_ada, patient_a, patient_b, dr_cy):
 
 
 def test_the_list_is_site_scoped(api_as, dr_ada, dr_cy, patient_a, patient_b):
-    make_plan(patient_a, dr_ada)
-    mine = make_plan(patient_b, dr_cy)
+    pathway_to("planned", patient_a, dr_ada)
+    mine = pathway_to("planned", patient_b, dr_cy).plan
     body = api_as(dr_cy).get(URL).json()
     assert [item["id"] for item in body["items"]] == [mine.pk]
     assert api_as(dr_cy).get(URL, patient_id=patient_a.pk).json() == {"count": 0, "items": []}
 
 
 def test_it_reads_one_plan_with_its_steps(api_as, nurse_bo, dr_ada, patient_a):
-    plan = make_plan(patient_a, dr_ada)
+    plan = pathway_to("planned", patient_a, dr_ada).plan
     response = api_as(nurse_bo).get(f"{URL}/{plan.pk}")
     assert response.status_code == 200
     body = response.json()
@@ -55,7 +53,7 @@ def test_it_reads_one_plan_with_its_steps(api_as, nurse_bo, dr_ada, patient_a):
 
 
 def test_it_makes_a_plan(api_as, dr_ada, patient_a):
-    consultation = ready_consultation(patient_a, dr_ada)
+    consultation = pathway_to("consent_signed", patient_a, dr_ada).consultation
     response = api_as(dr_ada).post(
         URL, {"consultation_id": consultation.pk, "harvest_date": in_days(5).isoformat()}
     )
@@ -65,7 +63,7 @@ def test_it_makes_a_plan(api_as, dr_ada, patient_a):
 
 
 def test_it_makes_a_donor_plan_from_the_start_date(api_as, dr_ada, patient_a):
-    consultation = ready_consultation(patient_a, dr_ada, DONOR)
+    consultation = pathway_to("consent_signed", patient_a, dr_ada, DONOR).consultation
     response = api_as(dr_ada).post(
         URL, {"consultation_id": consultation.pk, "start_date": in_days(5).isoformat()}
     )
@@ -74,7 +72,7 @@ def test_it_makes_a_donor_plan_from_the_start_date(api_as, dr_ada, patient_a):
 
 
 def test_no_plan_without_signed_consent(api_as, dr_ada, patient_a):
-    consultation = make_consultation(patient_a, dr_ada)
+    consultation = pathway_to("decided", patient_a, dr_ada).consultation
     api = api_as(dr_ada)
     before = counts()
     response = api.post(URL, {"consultation_id": consultation.pk, "harvest_date": in_days(5).isoformat()})
@@ -84,7 +82,7 @@ def test_no_plan_without_signed_consent(api_as, dr_ada, patient_a):
 
 
 def test_bad_input_names_the_field(api_as, dr_ada, patient_a):
-    consultation = ready_consultation(patient_a, dr_ada)
+    consultation = pathway_to("consent_signed", patient_a, dr_ada).consultation
     api = api_as(dr_ada)
     before = counts()
     response = api.post(URL, {"consultation_id": consultation.pk})
@@ -101,7 +99,7 @@ def test_bad_input_names_the_field(api_as, dr_ada, patient_a):
 
 @pytest.mark.parametrize("persona", ["nurse_bo", "admin_al", "dr_cy"])
 def test_only_a_practitioner_at_the_clinic_makes_plans(api_as, request, dr_ada, patient_a, persona):
-    consultation = ready_consultation(patient_a, dr_ada)
+    consultation = pathway_to("consent_signed", patient_a, dr_ada).consultation
     api = api_as(request.getfixturevalue(persona))
     before = counts()
     response = api.post(URL, {"consultation_id": consultation.pk, "harvest_date": in_days(5).isoformat()})
@@ -111,7 +109,7 @@ def test_only_a_practitioner_at_the_clinic_makes_plans(api_as, request, dr_ada, 
 
 @pytest.mark.parametrize("persona", ["lab_li", "qa_quinn", "pat"])
 def test_patients_and_lab_staff_get_not_found_everywhere(api_as, request, dr_ada, patient_a, persona):
-    plan = make_plan(patient_a, dr_ada)
+    plan = pathway_to("planned", patient_a, dr_ada).plan
     api = api_as(request.getfixturevalue(persona))
     before = counts()
     for response in (
@@ -126,7 +124,7 @@ def test_patients_and_lab_staff_get_not_found_everywhere(api_as, request, dr_ada
 
 
 def test_another_clinics_plan_is_not_found(api_as, dr_ada, dr_cy, patient_a):
-    plan = make_plan(patient_a, dr_ada)
+    plan = pathway_to("planned", patient_a, dr_ada).plan
     assert api_as(dr_cy).get(f"{URL}/{plan.pk}").status_code == 404
     assert api_as(dr_ada).get(f"{URL}/999999").status_code == 404
 
@@ -139,20 +137,20 @@ def test_anonymous_callers_must_authenticate(api_as):
 
 def test_the_list_runs_a_fixed_number_of_queries(api_as, dr_ada, patient_a, django_assert_max_num_queries):
     api = api_as(dr_ada)
-    make_plan(patient_a, dr_ada)
+    pathway_to("planned", patient_a, dr_ada)
     api.get(URL)
     with django_assert_max_num_queries(8) as one:
         api.get(URL, patient_id=patient_a.pk)
     for _ in range(4):
-        make_plan(patient_a, dr_ada, DONOR)
+        pathway_to("planned", patient_a, dr_ada, DONOR)
     with django_assert_max_num_queries(len(one.captured_queries)):
         assert api.get(URL, patient_id=patient_a.pk).json()["count"] == 5
 
 
 def test_one_plan_runs_a_fixed_number_of_queries(api_as, dr_ada, patient_a, django_assert_max_num_queries):
     api = api_as(dr_ada)
-    small = make_plan(patient_a, dr_ada, "autologous_skin_cell_suspension")
-    large = make_plan(patient_a, dr_ada, DONOR)
+    small = pathway_to("planned", patient_a, dr_ada, "autologous_skin_cell_suspension").plan
+    large = pathway_to("planned", patient_a, dr_ada, DONOR).plan
     api.get(f"{URL}/{small.pk}")
     with django_assert_max_num_queries(8) as one:
         api.get(f"{URL}/{small.pk}")

@@ -12,9 +12,7 @@ from cellclinic.treatment.tests.helpers import (
     DONOR,
     counts,
     in_days,
-    make_consultation,
-    make_plan,
-    ready_consultation,
+    pathway_to,
 )
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +30,7 @@ def _detail(plan) -> str:
 
 
 def test_the_form_asks_for_the_harvest_date_of_an_autologous_therapy(client, dr_ada, patient_a):
-    consultation = ready_consultation(patient_a, dr_ada)
+    consultation = pathway_to("consent_signed", patient_a, dr_ada).consultation
     client.force_login(dr_ada)
     response = client.get(_new(consultation))
     body = response.content.decode()
@@ -44,14 +42,14 @@ def test_the_form_asks_for_the_harvest_date_of_an_autologous_therapy(client, dr_
 
 
 def test_the_form_asks_for_the_first_treatment_of_a_donor_product(client, dr_ada, patient_a):
-    consultation = ready_consultation(patient_a, dr_ada, DONOR)
+    consultation = pathway_to("consent_signed", patient_a, dr_ada, DONOR).consultation
     client.force_login(dr_ada)
     body = client.get(_new(consultation)).content.decode()
     assert 'name="start_date"' in body and 'name="harvest_date"' not in body
 
 
 def test_preview_shows_the_timeline_and_saves_nothing(client, dr_ada, patient_a):
-    consultation = ready_consultation(patient_a, dr_ada)
+    consultation = pathway_to("consent_signed", patient_a, dr_ada).consultation
     client.force_login(dr_ada)
     before = counts()
     response = client.post(_new(consultation), {"harvest_date": in_days(2).isoformat(), "action": "preview"})
@@ -67,7 +65,7 @@ def test_preview_shows_the_timeline_and_saves_nothing(client, dr_ada, patient_a)
 
 
 def test_saving_makes_the_plan_and_shows_it(client, dr_ada, patient_a):
-    consultation = ready_consultation(patient_a, dr_ada)
+    consultation = pathway_to("consent_signed", patient_a, dr_ada).consultation
     client.force_login(dr_ada)
     response = client.post(_new(consultation), {"harvest_date": in_days(2).isoformat(), "action": "save"})
     plan = TreatmentPlan.objects.get()
@@ -78,7 +76,7 @@ def test_saving_makes_the_plan_and_shows_it(client, dr_ada, patient_a):
 
 
 def test_a_missing_harvest_date_is_named_and_nothing_is_saved(client, dr_ada, patient_a):
-    consultation = ready_consultation(patient_a, dr_ada)
+    consultation = pathway_to("consent_signed", patient_a, dr_ada).consultation
     client.force_login(dr_ada)
     before = counts()
     response = client.post(_new(consultation), {"harvest_date": "", "action": "save"})
@@ -89,7 +87,7 @@ def test_a_missing_harvest_date_is_named_and_nothing_is_saved(client, dr_ada, pa
 
 
 def test_a_past_date_is_named_in_the_preview_too(client, dr_ada, patient_a):
-    consultation = ready_consultation(patient_a, dr_ada)
+    consultation = pathway_to("consent_signed", patient_a, dr_ada).consultation
     client.force_login(dr_ada)
     response = client.post(_new(consultation), {"harvest_date": in_days(-1).isoformat(), "action": "preview"})
     assert response.status_code == 422
@@ -98,7 +96,7 @@ def test_a_past_date_is_named_in_the_preview_too(client, dr_ada, patient_a):
 
 
 def test_without_signed_consent_the_page_says_so_and_saves_nothing(client, dr_ada, patient_a):
-    consultation = make_consultation(patient_a, dr_ada)
+    consultation = pathway_to("decided", patient_a, dr_ada).consultation
     client.force_login(dr_ada)
     before = counts()
     response = client.post(_new(consultation), {"harvest_date": in_days(1).isoformat(), "action": "save"})
@@ -108,7 +106,7 @@ def test_without_signed_consent_the_page_says_so_and_saves_nothing(client, dr_ad
 
 
 def test_a_date_that_is_not_a_date_is_refused(client, dr_ada, patient_a):
-    consultation = ready_consultation(patient_a, dr_ada)
+    consultation = pathway_to("consent_signed", patient_a, dr_ada).consultation
     client.force_login(dr_ada)
     before = counts()
     response = client.post(_new(consultation), {"harvest_date": "soon", "action": "save"})
@@ -119,7 +117,7 @@ def test_a_date_that_is_not_a_date_is_refused(client, dr_ada, patient_a):
 
 @pytest.mark.parametrize("persona", ["nurse_bo", "admin_al", "dr_cy", "lab_li", "qa_quinn", "pat"])
 def test_only_a_practitioner_at_the_clinic_reaches_the_form(client, request, dr_ada, patient_a, persona):
-    consultation = ready_consultation(patient_a, dr_ada)
+    consultation = pathway_to("consent_signed", patient_a, dr_ada).consultation
     client.force_login(request.getfixturevalue(persona))
     before = counts()
     for response in (
@@ -137,7 +135,7 @@ def test_a_missing_consultation_is_not_found(client, dr_ada):
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(client, dr_ada, patient_a):
-    plan = make_plan(patient_a, dr_ada)
+    plan = pathway_to("planned", patient_a, dr_ada).plan
     for path in (_new(plan.consultation), _detail(plan)):
         response = client.get(path)
         assert response.status_code == 302
@@ -150,7 +148,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, dr_ada, patient_a):
 def test_the_timeline_marks_past_steps_the_next_step_and_the_main_result(client, dr_ada, patient_a):
     # Made 100 days ago, with the harvest the day after.
     with time_machine.travel(in_days(-100).isoformat() + " 12:00"):
-        plan = make_plan(patient_a, dr_ada, days=1)
+        plan = pathway_to("planned", patient_a, dr_ada, in_days=1).plan
     client.force_login(dr_ada)
     response = client.get(_detail(plan))
     body = response.content.decode()
@@ -169,7 +167,7 @@ def test_the_timeline_marks_past_steps_the_next_step_and_the_main_result(client,
 
 
 def test_a_stopped_plan_says_why_and_has_no_next_step(client, dr_ada, patient_a):
-    plan = make_plan(patient_a, dr_ada)
+    plan = pathway_to("planned", patient_a, dr_ada).plan
     plans_stop_for_consent(consent=plan.consent, actor=dr_ada, reason="Consent withdrawn by the patient")
     client.force_login(dr_ada)
     body = client.get(_detail(plan)).content.decode()
@@ -179,7 +177,7 @@ def test_a_stopped_plan_says_why_and_has_no_next_step(client, dr_ada, patient_a)
 
 @pytest.mark.parametrize("persona", ["dr_ada", "nurse_bo", "admin_al"])
 def test_staff_of_the_clinic_read_the_plan(client, request, dr_ada, patient_a, persona):
-    plan = make_plan(patient_a, dr_ada)
+    plan = pathway_to("planned", patient_a, dr_ada).plan
     client.force_login(request.getfixturevalue(persona))
     response = client.get(_detail(plan))
     assert response.status_code == 200
@@ -188,7 +186,7 @@ def test_staff_of_the_clinic_read_the_plan(client, request, dr_ada, patient_a, p
 
 @pytest.mark.parametrize("persona", ["dr_cy", "lab_li", "qa_quinn", "pat"])
 def test_others_get_not_found(client, request, dr_ada, patient_a, persona):
-    plan = make_plan(patient_a, dr_ada)
+    plan = pathway_to("planned", patient_a, dr_ada).plan
     client.force_login(request.getfixturevalue(persona))
     response = client.get(_detail(plan))
     assert response.status_code == 404
@@ -203,8 +201,8 @@ def test_a_missing_plan_is_not_found(client, dr_ada):
 def test_the_plan_page_runs_a_fixed_number_of_queries(
     client, dr_ada, patient_a, django_assert_max_num_queries
 ):
-    small = make_plan(patient_a, dr_ada, "autologous_skin_cell_suspension")
-    large = make_plan(patient_a, dr_ada, DONOR)
+    small = pathway_to("planned", patient_a, dr_ada, "autologous_skin_cell_suspension").plan
+    large = pathway_to("planned", patient_a, dr_ada, DONOR).plan
     assert large.steps.count() > 3 * small.steps.count()
     client.force_login(dr_ada)
     client.get(_detail(small))

@@ -4,6 +4,7 @@ import pytest
 
 from cellclinic.audit.models import AuditEvent
 from cellclinic.consents.models import Consent
+from cellclinic.consents.services import consent_withdraw
 from cellclinic.consultations.models import Consultation
 from cellclinic.core.errors import Forbidden, InvalidInput
 from cellclinic.treatment.models import TreatmentPlan
@@ -24,12 +25,11 @@ from cellclinic.treatment.tests.helpers import (
     CULTURED,
     DONOR,
     POINT_OF_CARE,
+    consented_directly,
     counts,
     field_errors,
     in_days,
-    make_consent,
-    make_consultation,
-    ready_consultation,
+    pathway_to,
 )
 
 pytestmark = pytest.mark.django_db
@@ -44,7 +44,7 @@ def _refused(consultation, actor, **dates) -> dict[str, str]:
 
 
 def test_it_lays_out_and_saves_a_cultured_plan_with_one_audit_event(dr_ada, patient_a):
-    consultation = ready_consultation(patient_a, dr_ada)
+    consultation = pathway_to("consent_signed", patient_a, dr_ada).consultation
     consent = consultation.consents.get()
     events = AuditEvent.objects.count()
     plan = plan_create(consultation=consultation, actor=dr_ada, harvest_date=in_days(3))
@@ -74,7 +74,7 @@ def test_it_lays_out_and_saves_a_cultured_plan_with_one_audit_event(dr_ada, pati
 
 
 def test_a_point_of_care_plan_is_harvested_and_treated_the_same_day(dr_ada, patient_a):
-    consultation = ready_consultation(patient_a, dr_ada, POINT_OF_CARE)
+    consultation = pathway_to("consent_signed", patient_a, dr_ada, POINT_OF_CARE).consultation
     plan = plan_create(consultation=consultation, actor=dr_ada, harvest_date=in_days(0))
     session = plan.steps.get(kind="session")
     assert session.due_date == in_days(0)
@@ -82,7 +82,7 @@ def test_a_point_of_care_plan_is_harvested_and_treated_the_same_day(dr_ada, pati
 
 
 def test_a_donor_plan_starts_on_the_start_date(dr_ada, patient_a):
-    consultation = ready_consultation(patient_a, dr_ada, DONOR)
+    consultation = pathway_to("consent_signed", patient_a, dr_ada, DONOR).consultation
     plan = plan_create(consultation=consultation, actor=dr_ada, start_date=in_days(10))
     assert plan.harvest_date is None and plan.start_date == in_days(10)
     assert not plan.steps.filter(kind="harvest").exists()
@@ -90,7 +90,7 @@ def test_a_donor_plan_starts_on_the_start_date(dr_ada, patient_a):
 
 
 def test_preview_gives_the_steps_without_saving(dr_ada, patient_a):
-    consultation = ready_consultation(patient_a, dr_ada)
+    consultation = pathway_to("consent_signed", patient_a, dr_ada).consultation
     before = counts()
     steps = plan_preview(consultation=consultation, harvest_date=in_days(1), start_date=None)
     assert steps[0].kind == "harvest" and steps[0].due == in_days(1)
@@ -98,64 +98,75 @@ def test_preview_gives_the_steps_without_saving(dr_ada, patient_a):
 
 
 def test_no_plan_without_signed_consent(dr_ada, patient_a):
-    consultation = make_consultation(patient_a, dr_ada)
+    consultation = pathway_to("decided", patient_a, dr_ada).consultation
     assert _refused(consultation, dr_ada, harvest_date=in_days(1)) == {"consent": NO_CONSENT}
 
 
-@pytest.mark.parametrize(
-    "status",
-    [Consent.Status.AWAITING_PATIENT, Consent.Status.AWAITING_PRACTITIONER, Consent.Status.WITHDRAWN],
-)
+# How the pathway reaches a consent in each state that is not in force.
+NOT_IN_FORCE = {
+    Consent.Status.AWAITING_PATIENT: "consent_prepared",
+    Consent.Status.AWAITING_PRACTITIONER: "patient_signed",
+    Consent.Status.WITHDRAWN: "consent_signed",
+}
+
+
+@pytest.mark.parametrize("status", list(NOT_IN_FORCE))
 def test_no_plan_on_a_consent_not_in_force(dr_ada, patient_a, status):
-    consultation = make_consultation(patient_a, dr_ada)
-    make_consent(consultation, status=status)
-    assert _refused(consultation, dr_ada, harvest_date=in_days(1)) == {"consent": NO_CONSENT}
+    pathway = pathway_to(NOT_IN_FORCE[status], patient_a, dr_ada)
+    if status == Consent.Status.WITHDRAWN:
+        consent_withdraw(consent=pathway.consent, actor=dr_ada, reason="The patient changed their mind")
+    assert Consent.objects.get(pk=pathway.consent.pk).status == status
+    assert _refused(pathway.consultation, dr_ada, harvest_date=in_days(1)) == {"consent": NO_CONSENT}
 
 
 def test_no_plan_on_a_consent_to_another_therapy(dr_ada, patient_a):
-    consultation = make_consultation(patient_a, dr_ada)
-    make_consent(consultation, therapy_code=POINT_OF_CARE)
+    """Written directly: the services only prepare a consent to the therapy decided on."""
+    consultation = consented_directly(patient_a, dr_ada, consent_code=POINT_OF_CARE)
     assert _refused(consultation, dr_ada, harvest_date=in_days(1)) == {"consent": NO_CONSENT}
 
 
 def test_no_plan_on_a_consent_of_another_consultation(dr_ada, patient_a):
-    consultation = make_consultation(patient_a, dr_ada)
-    make_consent(make_consultation(patient_a, dr_ada))
+    consultation = pathway_to("decided", patient_a, dr_ada).consultation
+    pathway_to("consent_signed", patient_a, dr_ada)
     assert _refused(consultation, dr_ada, harvest_date=in_days(1)) == {"consent": NO_CONSENT}
 
 
 def test_no_plan_before_the_decision(dr_ada, patient_a):
-    consultation = make_consultation(patient_a, dr_ada, status=Consultation.Status.OPEN)
-    make_consent(consultation, therapy_code=CULTURED)
+    consultation = pathway_to("consultation_open", patient_a, dr_ada).consultation
     errors = _refused(consultation, dr_ada, harvest_date=in_days(1))
     assert errors["consultation"] == NOT_DECIDED
 
 
 @pytest.mark.parametrize(
-    "decision",
-    [Consultation.Decision.ALTERNATIVE, Consultation.Decision.DECLINE, Consultation.Decision.REFER],
+    ("decision", "options"),
+    [
+        (Consultation.Decision.ALTERNATIVE, {"alternative": "microneedling"}),
+        (Consultation.Decision.DECLINE, {}),
+        (Consultation.Decision.REFER, {"decision_notes": "To a dermatologist for the pigmentation"}),
+    ],
 )
-def test_no_plan_unless_the_decision_was_to_proceed(dr_ada, patient_a, decision):
-    consultation = make_consultation(patient_a, dr_ada, decision=decision)
-    make_consent(consultation, therapy_code=CULTURED)
+def test_no_plan_unless_the_decision_was_to_proceed(dr_ada, patient_a, decision, options):
+    consultation = pathway_to("decided", patient_a, dr_ada, decision=decision, **options).consultation
+    assert consultation.decision == decision
     errors = _refused(consultation, dr_ada, harvest_date=in_days(1))
     assert errors["consultation"] == NOT_PROCEED
 
 
 def test_no_plan_for_a_therapy_missing_from_the_catalogue(dr_ada, patient_a):
-    consultation = ready_consultation(patient_a, dr_ada, therapy_code="retired_therapy")
+    """Written directly: the services never decide on a therapy the catalogue does not hold."""
+    consultation = consented_directly(patient_a, dr_ada, therapy_code="retired_therapy")
     errors = _refused(consultation, dr_ada, harvest_date=in_days(1))
     assert errors == {"consultation": UNKNOWN_THERAPY}
 
 
 def test_no_second_active_plan_for_a_consultation(dr_ada, patient_a):
-    consultation = ready_consultation(patient_a, dr_ada)
+    consultation = pathway_to("consent_signed", patient_a, dr_ada).consultation
     plan_create(consultation=consultation, actor=dr_ada, harvest_date=in_days(1))
     assert _refused(consultation, dr_ada, harvest_date=in_days(2)) == {"consultation": ALREADY_PLANNED}
 
 
 def test_a_new_plan_may_follow_a_stopped_one(dr_ada, patient_a):
-    consultation = ready_consultation(patient_a, dr_ada)
+    consultation = pathway_to("consent_signed", patient_a, dr_ada).consultation
     first = plan_create(consultation=consultation, actor=dr_ada, harvest_date=in_days(1))
     TreatmentPlan.objects.filter(pk=first.pk).update(status=TreatmentPlan.Status.STOPPED)
     second = plan_create(consultation=consultation, actor=dr_ada, harvest_date=in_days(2))
@@ -163,19 +174,19 @@ def test_a_new_plan_may_follow_a_stopped_one(dr_ada, patient_a):
 
 
 def test_dates_in_the_past_are_refused(dr_ada, patient_a):
-    consultation = ready_consultation(patient_a, dr_ada)
+    consultation = pathway_to("consent_signed", patient_a, dr_ada).consultation
     assert _refused(consultation, dr_ada, harvest_date=in_days(-1)) == {"harvest_date": IN_THE_PAST}
-    donor = ready_consultation(patient_a, dr_ada, DONOR)
+    donor = pathway_to("consent_signed", patient_a, dr_ada, DONOR).consultation
     assert _refused(donor, dr_ada, start_date=in_days(-1)) == {"start_date": IN_THE_PAST}
 
 
 def test_an_autologous_plan_needs_the_harvest_date(dr_ada, patient_a):
-    consultation = ready_consultation(patient_a, dr_ada)
+    consultation = pathway_to("consent_signed", patient_a, dr_ada).consultation
     assert _refused(consultation, dr_ada, start_date=in_days(1)) == {"harvest_date": HARVEST_NEEDED}
 
 
 def test_a_donor_plan_refuses_a_harvest_date_and_needs_a_start(dr_ada, patient_a):
-    consultation = ready_consultation(patient_a, dr_ada, DONOR)
+    consultation = pathway_to("consent_signed", patient_a, dr_ada, DONOR).consultation
     assert _refused(consultation, dr_ada, harvest_date=in_days(1)) == {
         "harvest_date": HARVEST_NOT_USED,
         "start_date": START_NEEDED,
@@ -183,14 +194,18 @@ def test_a_donor_plan_refuses_a_harvest_date_and_needs_a_start(dr_ada, patient_a
 
 
 def test_every_problem_is_named_at_once(dr_ada, patient_a):
-    consultation = make_consultation(patient_a, dr_ada, status=Consultation.Status.OPEN)
-    errors = _refused(consultation, dr_ada, start_date=in_days(-3))
-    assert set(errors) == {"consultation", "consent", "start_date", "harvest_date"}
+    undecided = pathway_to("consultation_open", patient_a, dr_ada).consultation
+    errors = _refused(undecided, dr_ada, start_date=in_days(-3))
+    assert set(errors) == {"consultation", "consent", "start_date"}
+    # Decided, the therapy is known, so the dates it needs are checked too.
+    unconsented = pathway_to("decided", patient_a, dr_ada).consultation
+    errors = _refused(unconsented, dr_ada, start_date=in_days(-3))
+    assert set(errors) == {"consent", "start_date", "harvest_date"}
 
 
 @pytest.mark.parametrize("persona", ["nurse_bo", "admin_al", "dr_cy", "lab_li"])
 def test_only_a_practitioner_at_the_patients_clinic_may_make_a_plan(request, dr_ada, patient_a, persona):
-    consultation = ready_consultation(patient_a, dr_ada)
+    consultation = pathway_to("consent_signed", patient_a, dr_ada).consultation
     before = counts()
     with pytest.raises(Forbidden):
         plan_create(

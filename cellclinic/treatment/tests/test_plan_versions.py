@@ -4,6 +4,7 @@ import pytest
 
 from cellclinic.catalogue.tests.helpers import write_two_versions
 from cellclinic.core.errors import InvalidInput
+from cellclinic.demo.builder import at_stage
 from cellclinic.treatment.selectors import next_step_of
 from cellclinic.treatment.services import (
     CONSENT_VERSION_DIFFERS,
@@ -11,14 +12,8 @@ from cellclinic.treatment.services import (
     plan_create,
     plan_preview,
 )
-from cellclinic.treatment.tests.helpers import (
-    CULTURED,
-    counts,
-    field_errors,
-    in_days,
-    make_consent,
-    make_consultation,
-)
+from cellclinic.treatment.tests.helpers import consented_directly, counts, field_errors, in_days, pathway_to
+from conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -33,9 +28,14 @@ def two_versions(settings, tmp_path):
 
 
 def _consented(patient, practitioner, version: str):
-    consultation = make_consultation(patient, practitioner, therapy_code=TEST, therapy_version=version)
-    make_consent(consultation)
-    return consultation
+    """Consent to test_therapy VERSION: built at the current 2.0.0; written directly at 1.0.0, which the
+    services no longer decide on (a decision takes the current version)."""
+    if version == "2.0.0":
+        pathway = at_stage(
+            "consent_signed", patient=patient, practitioner=practitioner, password=PASSWORD, therapy=TEST
+        )
+        return pathway.consultation
+    return consented_directly(patient, practitioner, therapy_code=TEST, therapy_version=version)
 
 
 def _refused(consultation, actor) -> dict[str, str]:
@@ -73,8 +73,8 @@ def test_the_preview_follows_the_consented_version_too(two_versions, dr_ada, pat
 
 
 def test_a_consent_whose_version_left_the_catalogue_is_refused(dr_ada, patient_a):
-    consultation = make_consultation(patient_a, dr_ada, therapy_version="0.9")
-    make_consent(consultation)
+    """Written directly: the services never decide on version 0.9, which the catalogue does not hold."""
+    consultation = consented_directly(patient_a, dr_ada, therapy_version="0.9")
 
     errors = _refused(consultation, dr_ada)
 
@@ -86,8 +86,10 @@ def test_a_consent_whose_version_left_the_catalogue_is_refused(dr_ada, patient_a
 
 
 def test_a_consent_to_another_version_than_the_one_decided_on_is_refused(two_versions, dr_ada, patient_a):
-    consultation = make_consultation(patient_a, dr_ada, therapy_code=TEST, therapy_version="2.0.0")
-    make_consent(consultation, therapy_version="1.0.0")
+    """Written directly: the services only prepare a consent to the version decided on."""
+    consultation = consented_directly(
+        patient_a, dr_ada, therapy_code=TEST, therapy_version="2.0.0", consent_version="1.0.0"
+    )
 
     errors = _refused(consultation, dr_ada)
 
@@ -95,8 +97,10 @@ def test_a_consent_to_another_version_than_the_one_decided_on_is_refused(two_ver
 
 
 def test_the_same_version_written_differently_is_the_same_version(two_versions, dr_ada, patient_a):
-    consultation = make_consultation(patient_a, dr_ada, therapy_code=TEST, therapy_version="1.0.0")
-    make_consent(consultation, therapy_version="1.0")
+    """Written directly: the services copy the version as decided, never written another way."""
+    consultation = consented_directly(
+        patient_a, dr_ada, therapy_code=TEST, therapy_version="1.0.0", consent_version="1.0"
+    )
 
     plan = plan_create(consultation=consultation, actor=dr_ada, harvest_date=in_days(1))
 
@@ -119,9 +123,7 @@ def test_what_to_expect_next_comes_from_the_plans_version(two_versions, dr_ada, 
 
 
 def test_nothing_to_expect_is_said_when_the_plans_version_is_gone(dr_ada, patient_a):
-    consultation = make_consultation(patient_a, dr_ada, therapy_code=CULTURED)
-    make_consent(consultation)
-    plan = plan_create(consultation=consultation, actor=dr_ada, harvest_date=in_days(1))
+    plan = pathway_to("planned", patient_a, dr_ada, in_days=1).plan
     plan.therapy_version = "0.9"
 
     step = next_step_of([plan], in_days(0))

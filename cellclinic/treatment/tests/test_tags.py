@@ -6,17 +6,10 @@ import pytest
 from django.template import Context, Template
 from django.test import RequestFactory
 
-from cellclinic.consents.models import Consent
 from cellclinic.core import plugs
 from cellclinic.treatment.services import plans_stop_for_consent
 from cellclinic.treatment.templatetags.treatment_tags import timeline_rows
-from cellclinic.treatment.tests.helpers import (
-    DONOR,
-    make_consent,
-    make_consultation,
-    make_plan,
-    ready_consultation,
-)
+from cellclinic.treatment.tests.helpers import DONOR, pathway_to
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +23,7 @@ def _panel(patient, user) -> str:
 
 
 def test_the_panel_offers_a_plan_for_a_consultation_with_consent_in_force(dr_ada, patient_a):
-    consultation = ready_consultation(patient_a, dr_ada)
+    consultation = pathway_to("consent_signed", patient_a, dr_ada).consultation
     html = _panel(patient_a, dr_ada)
     assert f'href="/plans/new/{consultation.pk}/"' in html
     assert "Make a plan: Autologous" in html
@@ -38,9 +31,8 @@ def test_the_panel_offers_a_plan_for_a_consultation_with_consent_in_force(dr_ada
 
 
 def test_the_panel_offers_nothing_without_consent_in_force_or_once_planned(dr_ada, patient_a):
-    waiting = make_consultation(patient_a, dr_ada)
-    make_consent(waiting, status=Consent.Status.AWAITING_PATIENT)
-    plan = make_plan(patient_a, dr_ada)
+    pathway_to("consent_prepared", patient_a, dr_ada)
+    plan = pathway_to("planned", patient_a, dr_ada).plan
     html = _panel(patient_a, dr_ada)
     assert "/plans/new/" not in html
     assert f'href="/plans/{plan.pk}/"' in html and "Active" in html
@@ -48,7 +40,7 @@ def test_the_panel_offers_nothing_without_consent_in_force_or_once_planned(dr_ad
 
 
 def test_the_panel_offers_a_new_plan_after_a_stopped_one(dr_ada, patient_a):
-    plan = make_plan(patient_a, dr_ada)
+    plan = pathway_to("planned", patient_a, dr_ada).plan
     plans_stop_for_consent(consent=plan.consent, actor=dr_ada, reason="Paused on request")
     html = _panel(patient_a, dr_ada)
     assert f'href="/plans/new/{plan.consultation_id}/"' in html
@@ -58,33 +50,33 @@ def test_the_panel_offers_a_new_plan_after_a_stopped_one(dr_ada, patient_a):
 
 @pytest.mark.parametrize("persona", ["nurse_bo", "admin_al"])
 def test_only_practitioners_are_offered_to_make_a_plan(request, dr_ada, patient_a, persona):
-    ready_consultation(patient_a, dr_ada)
+    pathway_to("consent_signed", patient_a, dr_ada)
     assert "/plans/new/" not in _panel(patient_a, request.getfixturevalue(persona))
 
 
 def test_the_panel_runs_a_fixed_number_of_queries(dr_ada, patient_a, django_assert_max_num_queries):
-    make_plan(patient_a, dr_ada)
-    ready_consultation(patient_a, dr_ada)
+    pathway_to("planned", patient_a, dr_ada)
+    pathway_to("consent_signed", patient_a, dr_ada)
     _panel(patient_a, dr_ada)
     # Plans, their steps, consultations ready for a plan (the roles are cached on the user).
     with django_assert_max_num_queries(3) as one:
         _panel(patient_a, dr_ada)
     for _ in range(3):
-        make_plan(patient_a, dr_ada, DONOR)
-        ready_consultation(patient_a, dr_ada)
+        pathway_to("planned", patient_a, dr_ada, DONOR)
+        pathway_to("consent_signed", patient_a, dr_ada)
     with django_assert_max_num_queries(len(one.captured_queries)):
         html = _panel(patient_a, dr_ada)
     assert html.count("Make a plan") == 4
 
 
 def test_the_timeline_of_a_plan_without_steps_says_so(dr_ada, patient_a):
-    plan = make_plan(patient_a, dr_ada)
+    plan = pathway_to("planned", patient_a, dr_ada).plan
     plan.steps.all().delete()
     assert "No steps." in TIMELINE.render(Context({"plan": plan}))
 
 
 def test_timeline_rows_place_steps_and_phases_on_one_drawing(dr_ada, patient_a):
-    plan = make_plan(patient_a, dr_ada, "autologous_skin_cell_suspension")
+    plan = pathway_to("planned", patient_a, dr_ada, "autologous_skin_cell_suspension").plan
     steps = list(plan.steps.all())
     rows, bands, today_x = timeline_rows(steps, steps[0].due_date)
     assert rows[0].x == 12 and rows[-1].window_x + rows[-1].window_width == 988
