@@ -199,6 +199,25 @@ def pathway_benchmarks() -> None:
             median, p95 = timed(fn, 30)
             rows.append((name, f"{size:,}", f"{median:.1f}", f"{p95:.1f}"))
 
+    progress("pages of a whole pathway")
+    from cellclinic.demo.builder import at_stage
+
+    pathway = at_stage("planned", site=site, password="bench-password-123")
+    staff, patient = Client(), Client()
+    staff.force_login(pathway.practitioner)
+    patient.force_login(pathway.portal_user)
+    pages = {
+        "chart with its panels (consultation, consent, plan)": (staff, f"/patients/{pathway.patient.pk}/"),
+        "consultation page": (staff, f"/consultations/{pathway.consultation.pk}/"),
+        "consent page": (staff, f"/consents/{pathway.consent.pk}/"),
+        "patient's own record (portal)": (patient, "/patients/portal/"),
+    }
+    for name, (reader, path) in pages.items():
+        status = reader.get(path).status_code
+        assert status == 200, f"{name}: {status}"
+        median, p95 = timed(lambda reader=reader, path=path: reader.get(path), 30)
+        rows.append((name, "—", f"{median:.1f}", f"{p95:.1f}"))
+
     progress("consent PDF")
     therapy = catalogue.therapies["autologous_fibroblast_injection"]
     document = consent_document(therapy, list(catalogue.alternatives.values()), indication="premature_ageing")
