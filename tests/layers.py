@@ -28,15 +28,23 @@ SHARED_TEMPLATES_FLOOR = 1  # cellclinic/templates/ frames every page: sign-in, 
 PURE_MODULES = (
     "cellclinic/accounts/roles.py",
     "cellclinic/audit/chain.py",
+    "cellclinic/candidacy/answers.py",
     "cellclinic/candidacy/engine.py",
     "cellclinic/catalogue/vocabulary.py",
     "cellclinic/consents/document.py",
+    "cellclinic/consents/pdf.py",
     "cellclinic/consultations/severity.py",
     "cellclinic/core/checkchar.py",
+    "cellclinic/core/pdf_fonts.py",
     "cellclinic/core/states.py",
+    "cellclinic/patients/identifiers.py",
     "cellclinic/treatment/schedule.py",
 )
-PLAIN_DATA_MODULES = ("cellclinic/catalogue/loader.py", "cellclinic/catalogue/schema.py")
+PLAIN_DATA_MODULES = (
+    "cellclinic/catalogue/loader.py",
+    "cellclinic/catalogue/schema.py",
+    "cellclinic/core/errors.py",
+)
 DJANGO_PACKAGES = ("django", "ninja")
 
 UNCHECKED_FOLDERS = frozenset({"tests", "migrations"})

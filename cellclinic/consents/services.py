@@ -35,6 +35,10 @@ CANNOT_PREPARE = "Only a practitioner at the patient's clinic can prepare or cou
 CANNOT_WITHDRAW = "You cannot record a withdrawal of consent at this clinic."
 NOT_YOUR_CONSENT = "This is not your consent."
 THERAPY_UNKNOWN = "is not a therapy in the catalogue"
+DECIDED_VERSION_GONE = (
+    "the decision was made on version {version} of this protocol, which is no longer in the catalogue; "
+    "record a new decision first"
+)
 CONSENT_NEEDS_PROCEED = "consent is prepared for a decided consultation that proceeds with a cell therapy"
 CONSENT_EXISTS = "this consultation already has a consent that is not withdrawn"
 CONSENT_WITHDRAWN = "This consent was withdrawn; it cannot be signed again. A new consent must be prepared."
@@ -67,7 +71,7 @@ def _audit_consent(consent: Consent, actor: User | None, action: str, **kwargs) 
 
 @transaction.atomic
 def consent_prepare(*, consultation: Consultation, actor: User) -> Consent:
-    """Generate the consent document from the chosen therapy's catalogue entry, for the patient to sign."""
+    """Generate the consent document from the protocol version the consultation decided on, to sign."""
     require_permission_at(actor, Permission.CONSENT_PREPARE, consultation.site_id, CANNOT_PREPARE)
     locked = (
         Consultation.objects.select_for_update(of=("self",)).select_related("site").get(pk=consultation.pk)
@@ -77,9 +81,11 @@ def consent_prepare(*, consultation: Consultation, actor: User) -> Consent:
     if Consent.objects.filter(consultation=locked).exclude(status=Consent.Status.WITHDRAWN).exists():
         raise InvalidInput.single("consent", CONSENT_EXISTS)
     catalogue = get_catalogue()
-    therapy = catalogue.therapies.get(locked.therapy_code)
+    # The version the decision was made on, not whatever file is current: the plan follows the same one.
+    therapy = catalogue.therapy(locked.therapy_code, locked.therapy_version)
     if therapy is None:
-        raise InvalidInput.single("therapy_code", THERAPY_UNKNOWN)
+        message = THERAPY_UNKNOWN if not catalogue.versions(locked.therapy_code) else DECIDED_VERSION_GONE
+        raise InvalidInput.single("therapy_code", message.format(version=locked.therapy_version))
     document = consent_document(
         therapy,
         catalogue.alternatives_for([locked.indication]),

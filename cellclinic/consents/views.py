@@ -58,12 +58,14 @@ def consent_new(request, consultation_id: int):
             return redirect("consents:detail", consent_id=consent.pk)
     live_consent = consent_live(consultation)
     catalogue = get_catalogue()
-    # An existing consent names the protocol version it was made on; a new one is made from the current.
+    # An existing consent names the protocol version it was made on; a new one is made from the version
+    # the consultation decided on, which may no longer be the current one.
     therapy = (
         catalogue.therapy(live_consent.therapy_code, live_consent.therapy_version)
         if live_consent is not None
-        else catalogue.therapies.get(consultation.therapy_code)
+        else catalogue.therapy(consultation.therapy_code, consultation.therapy_version)
     )
+    current = catalogue.therapies.get(consultation.therapy_code)
     context = {
         "nav_active": "patients",
         "consultation": consultation,
@@ -73,9 +75,14 @@ def consent_new(request, consultation_id: int):
         "ready": consultation.status == Consultation.Status.DECIDED
         and consultation.decision == Consultation.Decision.PROCEED,
         "live_consent": live_consent,
-        "decided_version_differs": live_consent is None
+        # A newer protocol than the one decided on: the consent still follows the decision.
+        "newer_version": current
+        if live_consent is None
         and therapy is not None
-        and version_key(therapy.version) != version_key(consultation.therapy_version),
+        and current is not None
+        and version_key(current.version) != version_key(therapy.version)
+        else None,
+        "decided_version_gone": live_consent is None and therapy is None and bool(consultation.therapy_code),
         "error": error,
     }
     return render(request, "consents/consent_new.html", context, status=422 if error else 200)

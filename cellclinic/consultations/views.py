@@ -130,7 +130,9 @@ def _detail_context(request, consultation: Consultation, **forms) -> dict:
             for c in consultation.alternatives_discussed
             if c in catalogue.alternatives
         ],
-        "therapy": catalogue.therapies.get(consultation.therapy_code),
+        # The protocol as decided on; before a decision, the current one.
+        "therapy": catalogue.therapy(consultation.therapy_code, consultation.therapy_version)
+        or catalogue.therapies.get(consultation.therapy_code),
         "alternative": catalogue.alternatives.get(consultation.alternative_code),
         "photos": photos_of(consultation),
         "signatures": signatures_of("consultation", consultation.pk, limit=SIGNATURES_SHOWN),

@@ -4,6 +4,8 @@ import pytest
 from django.urls import reverse
 
 from cellclinic.catalogue.loader import BUILTIN_THERAPY_DIR
+from cellclinic.consents.models import Consent
+from cellclinic.consultations.models import Consultation
 from cellclinic.consultations.tests.conftest import THERAPY
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +30,7 @@ def test_an_existing_consent_is_shown_with_the_version_it_was_made_on(client, dr
     assert response.context["therapy"].version == consent.therapy_version == "1.0"
 
 
-def test_a_new_consent_warns_when_the_catalogue_moved_on_since_the_decision(
+def test_a_new_consent_follows_the_version_decided_on_when_the_catalogue_moved_on(
     client, dr_ada, decided, newer_version
 ):
     client.force_login(dr_ada)
@@ -36,9 +38,23 @@ def test_a_new_consent_warns_when_the_catalogue_moved_on_since_the_decision(
     response = client.get(reverse("consents:new", args=[decided.pk]))
 
     body = response.content.decode()
-    assert response.context["therapy"].version == "2.0"
-    assert "(protocol version 2.0)" in body
-    assert "The consultation decided on version 1.0 of this protocol" in body
+    assert response.context["therapy"].version == "1.0"
+    assert "(protocol version 1.0)" in body
+    assert "The catalogue now also holds version 2.0 of this protocol" in body
+    client.post(reverse("consents:new", args=[decided.pk]))
+    consent = Consent.objects.get(consultation=decided)
+    assert consent.therapy_version == "1.0" and consent.document["therapy"]["version"] == "1.0"
+
+
+def test_no_consent_on_a_decided_version_that_is_gone(client, dr_ada, decided):
+    Consultation.objects.filter(pk=decided.pk).update(therapy_version="0.9")
+    client.force_login(dr_ada)
+
+    page = client.get(reverse("consents:new", args=[decided.pk])).content.decode()
+    response = client.post(reverse("consents:new", args=[decided.pk]))
+
+    assert "which is no longer in the catalogue. Record a new decision" in page
+    assert response.status_code == 422 and not Consent.objects.filter(consultation=decided).exists()
 
 
 def test_no_warning_when_the_decision_names_the_current_version(client, dr_ada, decided):
