@@ -38,7 +38,6 @@ HEALTH_FROM_CHART = {
 }
 COMPONENT_ALLERGIES = ("antiseptic", "antibiotic", "dmso", "animal_material", "trypsin")
 
-# Where an enquiry may go next, read from ENQUIRY_STATES (the enquiry pages offer these moves).
 CANNOT_HANDLE = "You cannot handle consultation requests at this clinic."
 CONTACT_NEEDED = "give an email address or a phone number, so the clinic can reach you"
 CONSENT_NEEDED = "the clinic can only contact you if you agree to it"
