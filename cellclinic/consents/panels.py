@@ -9,6 +9,8 @@ from cellclinic.accounts.roles import Permission
 from cellclinic.catalogue.registry import therapy_name
 from cellclinic.consents.models import Consent
 from cellclinic.consents.selectors import consents_for_patient, consents_of
+from cellclinic.consultations.models import Consultation
+from cellclinic.core import plugs
 
 PANEL_LIMIT = 10
 
@@ -28,7 +30,7 @@ def chart_panel(request, patient) -> dict | None:
 
 def consultation_panel(request, consultation) -> dict | None:
     """After a decision to proceed: its consents, and "Prepare consent" while none is live."""
-    if consultation.decision != "proceed":
+    if consultation.decision != Consultation.Decision.PROCEED:
         return None
     consents = consents_of(consultation)
     live = next((c for c in consents if c.status != Consent.Status.WITHDRAWN), None)
@@ -42,11 +44,11 @@ def consultation_panel(request, consultation) -> dict | None:
 
 def _portal_consents(request, patient) -> list[tuple[Consent, str]]:
     """The patient's consents, read once per request for the portal's panels."""
-    cached = getattr(request, "_cellclinic_portal_consents", None)
-    if cached is None:
-        cached = _named(consents_for_patient(patient).order_by("-created_at", "-id"))
-        request._cellclinic_portal_consents = cached
-    return cached
+    return plugs.request_cached(
+        request,
+        "portal_consents",
+        lambda: _named(consents_for_patient(patient).order_by("-created_at", "-id")),
+    )
 
 
 def portal_panel(request, patient) -> dict:

@@ -28,6 +28,12 @@ def consultation_get_for_user(
     return consultation
 
 
+def consultation_earlier_answers(consultation: Consultation) -> dict:
+    """The patient's own self-assessment answers, when the consultation came from their request."""
+    enquiry = consultation.enquiry
+    return enquiry.assessment.answers if enquiry is not None and enquiry.assessment_id else {}
+
+
 def consultations_for_patient(patient: Patient) -> QuerySet:
     """The patient's consultations, newest first, with the practitioner (the caller checked access)."""
     return Consultation.objects.filter(patient=patient).select_related("practitioner")

@@ -23,7 +23,7 @@ from cellclinic.consultations.forms import (
     GoalsForm,
 )
 from cellclinic.consultations.models import Consultation
-from cellclinic.consultations.selectors import consultation_get_for_user
+from cellclinic.consultations.selectors import consultation_earlier_answers, consultation_get_for_user
 from cellclinic.consultations.severity import SCALES_BY_INDICATION
 from cellclinic.core import plugs
 from cellclinic.core.errors import InvalidInput
@@ -83,17 +83,11 @@ def consultation_start_view(request, pk: int):
     return render(request, "consultations/start.html", context, status=422 if errors else 200)
 
 
-def _earlier(consultation: Consultation) -> dict:
-    """The patient's own self-assessment answers, when the consultation came from their request."""
-    enquiry = consultation.enquiry
-    return enquiry.assessment.answers if enquiry is not None and enquiry.assessment_id else {}
-
-
 def _answers_for(consultation: Consultation) -> dict:
     """The candidacy questions prefilled from the chart and, where it is silent, the patient's own answers."""
     from cellclinic.candidacy.services import chart_answers
 
-    earlier = _earlier(consultation)
+    earlier = consultation_earlier_answers(consultation)
     concerns = [consultation.indication or consultation.patient.presenting_concern]
     return chart_answers(
         consultation.patient,

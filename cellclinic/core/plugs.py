@@ -118,6 +118,14 @@ def nav_links_for(user) -> list[NavLink]:
     ]
 
 
+def request_cached(request, key: str, compute: Callable[[], Any]) -> Any:
+    """COMPUTE's answer, kept on REQUEST under KEY, so the panels of one page share one read."""
+    cache = request.__dict__.setdefault("_cellclinic_plug_cache", {})
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
+
+
 def register_hook(event: str, key: str, function: Callable[..., None]) -> None:
     """Call FUNCTION(**details) whenever EVENT is fired, inside the firing service's transaction."""
     _HOOKS.setdefault(event, {})[key] = function

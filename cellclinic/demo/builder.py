@@ -58,6 +58,7 @@ from cellclinic.consents.services import (
     consent_withdraw,
 )
 from cellclinic.consultations.models import Consultation
+from cellclinic.consultations.selectors import consultation_earlier_answers
 from cellclinic.consultations.services import (
     consultation_alternatives_set,
     consultation_assessment_run,
@@ -72,7 +73,7 @@ from cellclinic.patients.services import patient_portal_account_create
 from cellclinic.photos.models import Photo
 from cellclinic.photos.services import photo_upload
 from cellclinic.treatment.models import TreatmentPlan
-from cellclinic.treatment.services import plan_create
+from cellclinic.treatment.services import plan_create, plan_therapy
 
 DEFAULT_THERAPY = "autologous_fibroblast_injection"
 DEFAULT_AGE = 34
@@ -373,11 +374,6 @@ def registered(pathway: Pathway, *, patient_data: dict | None = None) -> Pathway
     return pathway
 
 
-def _earlier_answers(enquiry: Enquiry | None) -> dict:
-    """The patient's own self-assessment answers, when the consultation came from their request."""
-    return enquiry.assessment.answers if enquiry is not None and enquiry.assessment_id else {}
-
-
 def room_answers(
     consultation: Consultation,
     *,
@@ -391,7 +387,7 @@ def room_answers(
     patient's own self-assessment, with HEALTH as answered in the room over them; whatever is still
     open was asked in the room too (fit, and "no"). AREA and CONDITION default to the patient's own
     answers, else to what suits THERAPY (or the one `therapy_for` picks) for the indication."""
-    earlier = _earlier_answers(consultation.enquiry)
+    earlier = consultation_earlier_answers(consultation)
     indication = consultation.indication
     if condition is None:
         said = {key for key, value in (earlier.get("condition") or {}).items() if value is not None}
@@ -436,7 +432,7 @@ def consultation_open(
     consultation = consultation_start(patient=patient, actor=actor, enquiry=enquiry)
     if ready:
         indication = indication or patient.presenting_concern
-        earlier = _earlier_answers(enquiry)
+        earlier = consultation_earlier_answers(consultation)
         area = area or earlier.get("area") or default_area(indication, pathway.therapy)
         areas = list(target_areas or [area])
         if findings is None:
@@ -571,7 +567,7 @@ def planned(pathway: Pathway, *, today: date | None = None, in_days: int = PLAN_
     IN_DAYS after TODAY (default: the local date)."""
     _expect(pathway, "planned")
     day = (today or timezone.localdate()) + timedelta(days=in_days)
-    autologous = get_catalogue().therapies[pathway.consultation.therapy_code].autologous
+    autologous = plan_therapy(pathway.consultation, pathway.consent).autologous
     pathway.plan = plan_create(
         consultation=pathway.consultation,
         actor=pathway.practitioner,

@@ -10,6 +10,7 @@ from django.utils import timezone
 from cellclinic.accounts.access import has_permission
 from cellclinic.accounts.roles import Permission
 from cellclinic.catalogue.registry import therapy_name
+from cellclinic.core import plugs
 from cellclinic.treatment.models import PlanStep, TreatmentPlan
 from cellclinic.treatment.schedule import next_index
 from cellclinic.treatment.selectors import consultations_ready_for_plan, next_step_of, plans_for_patient
@@ -40,7 +41,7 @@ def chart_panel(request, patient) -> dict | None:
 def consent_panel(request, consent) -> dict | None:
     """On a signed consent with no plan made on it yet, for those who may plan: the plan is next."""
     user = request.user
-    if user.is_patient or consent.status != "signed":
+    if user.is_patient or not consent.in_force:
         return None
     if not has_permission(user, Permission.PLAN_CREATE, consent.site_id):
         return None
@@ -51,16 +52,16 @@ def consent_panel(request, consent) -> dict | None:
 
 def _portal_plans(request, patient) -> list[TreatmentPlan]:
     """The patient's plans with their steps, read once per request for the portal's panels."""
-    cached = getattr(request, "_cellclinic_portal_plans", None)
-    if cached is None:
-        cached = list(
+    return plugs.request_cached(
+        request,
+        "portal_plans",
+        lambda: list(
             TreatmentPlan.objects.filter(patient=patient)
             .select_related("consultation")
             .prefetch_related(Prefetch("steps", queryset=PlanStep.objects.order_by("sequence")))
             .order_by("-created_at", "-id")
-        )
-        request._cellclinic_portal_plans = cached
-    return cached
+        ),
+    )
 
 
 def portal_panel(request, patient) -> dict:

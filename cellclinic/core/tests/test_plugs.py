@@ -76,3 +76,18 @@ def test_navigation_links_are_for_whom_they_are_meant_in_order(empty):
     plugs.register_nav_link("staff", "Staff", "s:list", shown_to=lambda user: user == "admin", order=0)
     assert [link.key for link in plugs.nav_links_for("admin")] == ["staff", "a", "b"]
     assert [link.key for link in plugs.nav_links_for("nurse")] == ["a", "b"]
+
+
+def test_panels_of_one_request_share_one_computation():
+    class Request:
+        pass
+
+    first, second, computed = Request(), Request(), []
+
+    def compute():
+        computed.append(1)
+        return len(computed)
+
+    assert plugs.request_cached(first, "plans", compute) == 1
+    assert plugs.request_cached(first, "plans", compute) == 1
+    assert plugs.request_cached(second, "plans", compute) == 2
