@@ -229,3 +229,10 @@ NINJA_PAGINATION_PER_PAGE = 50
 
 # Extra folders of therapy protocol files, beside the ones shipped in cellclinic/catalogue/therapies.
 CELLCLINIC_CATALOGUE_DIRS = env_list("CELLCLINIC_CATALOGUE_DIRS", [])
+
+# How long the lab keeps (banks) a patient's cultured cells, in months from the skin sample; the consent
+# tells the patient, and says that whatever is left then, at the end of treatment or on withdrawal is
+# destroyed. Cells prepared at the bedside are never stored.
+CELLCLINIC_CELL_BANKING_MONTHS = env_int("CELLCLINIC_CELL_BANKING_MONTHS", 12)
+if not 1 <= CELLCLINIC_CELL_BANKING_MONTHS <= 120:
+    raise ImproperlyConfigured("CELLCLINIC_CELL_BANKING_MONTHS: expected a number of months from 1 to 120")

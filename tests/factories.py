@@ -37,8 +37,9 @@ from cellclinic.candidacy.engine import evaluate
 from cellclinic.candidacy.models import Assessment, Enquiry
 from cellclinic.candidacy.services import assessment_run, enquiry_create, get_ruleset
 from cellclinic.catalogue.registry import get_catalogue
-from cellclinic.consents.document import TEMPLATE_VERSION, consent_document
+from cellclinic.consents.document import TEMPLATE_VERSION
 from cellclinic.consents.models import Consent
+from cellclinic.consents.services import consent_document_for, patient_is_minor
 from cellclinic.consultations.models import Consultation
 from cellclinic.core.images import clean_image
 from cellclinic.demo.builder import (
@@ -385,14 +386,9 @@ class ConsentFactory(PathwayFactory):
             practitioner=practitioner,
             therapy=options.get("therapy"),
         )
-        catalogue = get_catalogue()
-        therapy = catalogue.therapies[consultation.therapy_code]
-        document = consent_document(
-            therapy,
-            catalogue.alternatives_for([consultation.indication]),
-            template_version=TEMPLATE_VERSION,
-            indication=consultation.indication,
-        )
+        therapy = get_catalogue().therapies[consultation.therapy_code]
+        minor = patient_is_minor(patient, timezone.localdate())
+        document = consent_document_for(consultation, therapy, minor=minor)
         return model_class(
             site=site,
             patient=patient,
@@ -402,6 +398,7 @@ class ConsentFactory(PathwayFactory):
             template_version=TEMPLATE_VERSION,
             document=document,
             document_hash=record_hash(document),
+            minor=minor,
             created_by=practitioner,
         )
 

@@ -30,6 +30,7 @@ PURE_MODULES = (
     "cellclinic/audit/chain.py",
     "cellclinic/candidacy/answers.py",
     "cellclinic/candidacy/engine.py",
+    "cellclinic/catalogue/plain_words.py",
     "cellclinic/catalogue/vocabulary.py",
     "cellclinic/consents/document.py",
     "cellclinic/consents/pdf.py",

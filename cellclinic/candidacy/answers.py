@@ -10,10 +10,10 @@ from cellclinic.candidacy.engine import (
     HEALTH_KEYS,
     MAX_AGE,
     MAX_MONTHS,
+    MAX_WEEKS,
     Answers,
-    Condition,
 )
-from cellclinic.catalogue.vocabulary import ALLERGY_CODES
+from cellclinic.catalogue.vocabulary import ALLERGY_CODES, CONDITION_FACTS
 from cellclinic.core.errors import FieldError, InvalidInput
 
 TOP_LEVEL = ("concerns", "area", "age", "health", "condition", "expectation", "allergies")
@@ -64,20 +64,50 @@ def _check_condition(value: Any, errors: list[FieldError]) -> dict[str, Any]:
     for key in sorted(set(value) - set(CONDITION_KEYS)):
         errors.append(FieldError(f"condition.{key}", "unknown condition detail"))
     condition: dict[str, Any] = {}
-    for key in ("vitiligo_stable_months", "months_since_injury"):
-        months = value.get(key)
-        if months is not None and (not _whole(months) or not 0 <= months <= MAX_MONTHS):
-            errors.append(
-                FieldError(f"condition.{key}", f"must be a whole number of months, 0 to {MAX_MONTHS}")
+    for key in CONDITION_KEYS:
+        answer = value.get(key)
+        kind = CONDITION_FACTS[key]
+        if answer is None:
+            pass
+        elif kind == "yes_no":
+            if not isinstance(answer, bool):
+                errors.append(FieldError(f"condition.{key}", NOT_A_BOOLEAN))
+                answer = None
+        else:
+            limit = MAX_WEEKS if kind == "weeks" else MAX_MONTHS
+            if not _whole(answer) or not 0 <= answer <= limit:
+                errors.append(
+                    FieldError(f"condition.{key}", f"must be a whole number of {kind}, 0 to {limit}")
+                )
+                answer = None
+        condition[key] = answer
+    return condition
+
+
+def _check_contradictions(age: Any, condition: dict[str, Any], errors: list[FieldError]) -> None:
+    """Answers that cannot all be true: the later field is named, with the one it contradicts."""
+    months = condition.get("months_since_injury")
+    if condition.get("wound_open") is False and months == 0:
+        errors.append(
+            FieldError(
+                "condition.months_since_injury",
+                "a healed wound or burn cannot be less than a month old: give the months since the "
+                "injury, or say the skin is still open",
             )
-            months = None
-        condition[key] = months
-    wound_open = value.get("wound_open")
-    if wound_open is not None and not isinstance(wound_open, bool):
-        errors.append(FieldError("condition.wound_open", NOT_A_BOOLEAN))
-        wound_open = None
-    condition["wound_open"] = wound_open
-    return {key: condition[key] for key in CONDITION_KEYS}
+        )
+    weeks = condition.get("weeks_of_wound_care")
+    if weeks is not None and months is not None and weeks > (months + 1) * 31 // 7 + 1:
+        errors.append(
+            FieldError(
+                "condition.weeks_of_wound_care",
+                f"longer than the wound has existed ({months} months since the injury)",
+            )
+        )
+    if _whole(age) and 0 <= age <= MAX_AGE:
+        lifetime = (age + 1) * 12
+        for key in ("months_since_injury", "vitiligo_stable_months"):
+            if condition.get(key) is not None and condition[key] > lifetime:
+                errors.append(FieldError(f"condition.{key}", f"longer than a lifetime of {age} years"))
 
 
 def _check_allergies(value: Any, errors: list[FieldError]) -> list[str]:
@@ -113,6 +143,7 @@ def answers_check(data: Any, *, detailed_allergies: bool) -> tuple[dict[str, Any
         errors.append(FieldError("age", f"must be a whole number of years, 0 to {MAX_AGE}"))
     health = _check_health(data.get("health"), errors)
     condition = _check_condition(data.get("condition"), errors)
+    _check_contradictions(age, condition, errors)
     expectation = data.get("expectation")
     if expectation not in EXPECTATIONS:
         errors.append(FieldError("expectation", f"unknown expectation; allowed: {', '.join(EXPECTATIONS)}"))
@@ -140,7 +171,7 @@ def answers_check(data: Any, *, detailed_allergies: bool) -> tuple[dict[str, Any
         area=area,
         age=age,
         health=health,
-        condition=Condition(**condition),
+        condition=condition,
         expectation=expectation,
         allergies=frozenset(allergies) if allergies is not None else None,
     )

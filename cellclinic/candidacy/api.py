@@ -51,8 +51,19 @@ class AssessmentIn(Schema):
 
 class AssessmentTherapyOut(Schema):
     code: str
-    name: str
+    name: str = Field(description="The therapy's name in plain words.")
+    status: Literal["suitable", "consult"] = Field(
+        description='"suitable" when nothing is left to check for this therapy; "consult" when a '
+        "practitioner must look at something first (the reasons say what)."
+    )
+    concerns: list[Concern]
     reasons: list[str]
+
+
+class AssessmentExclusionOut(Schema):
+    code: str
+    name: str
+    reasons: list[str] = Field(description="Why the therapy is not an option for these answers.")
 
 
 class AssessmentAlternativeOut(Schema):
@@ -64,14 +75,22 @@ class AssessmentAlternativeOut(Schema):
 class AssessmentReasonOut(Schema):
     rule: str
     text: str
-    effect: Literal["note", "consult", "not_suitable"]
+    effect: Literal["note", "excludes", "consult", "not_suitable"] = Field(
+        description="On the person: note, consult or not_suitable. On one therapy (the rule id names it "
+        'after a colon): "excludes" takes it off the list, "consult" keeps it with a check first.'
+    )
+    urgent: bool = Field(description="Care is needed now, before anything else.")
 
 
 class AssessmentOut(Schema):
     id: UUID = Field(description="The public id of the stored assessment.")
     result_url: str = Field(description="The result page for people.")
     outcome: Outcome
-    therapies: list[AssessmentTherapyOut]
+    urgent: list[str] = Field(description="Seek care now: what to do and whom to contact. Shown first.")
+    therapies: list[AssessmentTherapyOut] = Field(description="The therapies that remain options.")
+    excluded: list[AssessmentExclusionOut] = Field(
+        description="Therapies for the chosen concerns that are not options, each with its reasons."
+    )
     alternatives: list[AssessmentAlternativeOut]
     reasons: list[AssessmentReasonOut]
     expectations: dict[str, Any]

@@ -10,18 +10,31 @@ from cellclinic.candidacy.questionnaire import HEALTH_PREFIX, PUBLIC, condition_
 from cellclinic.candidacy.selectors import public_clinics
 from cellclinic.candidacy.services import get_ruleset
 from cellclinic.catalogue.schema import AREA_LABELS
+from cellclinic.catalogue.vocabulary import INDICATIONS
 from cellclinic.core.errors import FieldError, InvalidInput
 
-# The concerns as a member of the public would say them.
+# One label per concern, on the form and in the result (the vocabulary's), with a hint where it helps.
+CONCERN_HINTS = {
+    "scar": "for example from acne, an injury or surgery",
+    "wound": "including leg or foot ulcers that are slow to heal",
+    "vitiligo": "white patches where the skin has lost its colour",
+    "hypopigmentation": "other light patches of skin",
+    "premature_ageing": "lines, folds or wrinkles",
+}
 CONCERN_CHOICES = [
-    ("burn", "A burn or scald"),
-    ("scar", "A scar (for example from acne, an injury or surgery)"),
-    ("wound", "A wound that is slow to heal, such as a leg or foot ulcer"),
-    ("vitiligo", "Vitiligo (white patches where the skin has lost its colour)"),
-    ("hypopigmentation", "Other light patches of skin"),
-    ("sun_damage", "Sun damage"),
-    ("premature_ageing", "Lines, folds or wrinkles (premature ageing)"),
+    (code, f"{label} ({CONCERN_HINTS[code]})" if code in CONCERN_HINTS else label)
+    for code, label in INDICATIONS.items()
 ]
+# Headings for the condition questions, by the first concern a question is asked for.
+CONDITION_FAMILIES = {
+    "vitiligo": "If you chose vitiligo or other light patches",
+    "hypopigmentation": "If you chose vitiligo or other light patches",
+    "burn": "If you chose a burn, a scar or a wound",
+    "scar": "If you chose a burn, a scar or a wound",
+    "wound": "If you chose a burn, a scar or a wound",
+    "sun_damage": "About the condition",
+    "premature_ageing": "About the condition",
+}
 YES, NO, NOT_SURE = "yes", "no", "not_sure"
 ANSWER_CHOICES = [(YES, "Yes"), (NO, "No"), (NOT_SURE, "Not sure")]
 ANSWER_VALUES = {YES: True, NO: False, NOT_SURE: None, "": None}
@@ -74,6 +87,15 @@ class AssessmentForm(forms.Form):
     @property
     def condition_fields(self):
         return [self[question.key] for question in self.conditions]
+
+    @property
+    def condition_groups(self) -> list[tuple[str, list]]:
+        """The condition questions under a heading for the concerns they are asked for, in file order."""
+        groups: dict[str, list] = {}
+        for question in self.conditions:
+            family = CONDITION_FAMILIES[question.concerns[0]]
+            groups.setdefault(family, []).append(self[question.key])
+        return list(groups.items())
 
     def answers(self) -> dict[str, Any]:
         """The cleaned answers, shaped as the API takes them."""

@@ -10,7 +10,7 @@ from django import forms
 from ninja import Field, Schema
 from pydantic import ConfigDict, StrictBool, StrictInt, create_model
 
-from cellclinic.candidacy.engine import MAX_MONTHS, ConditionQuestion, Question, RuleSet
+from cellclinic.candidacy.engine import ConditionQuestion, Question, RuleSet
 
 HEALTH_PREFIX = "health_"
 HEALTH_HELP = "true (yes), false (no) or null / left out (not answered: a practitioner must ask)."
@@ -38,17 +38,17 @@ def health_fields(rules: RuleSet, audience: str, *, choices, widget=None) -> dic
 def condition_fields(
     rules: RuleSet, audience: str, *, yes_no_choices, yes_no_widget=None
 ) -> dict[str, forms.Field]:
-    """One optional field per condition detail, worded for AUDIENCE: months as a number, or yes/no."""
+    """One optional field per condition detail, worded for AUDIENCE: months or weeks, or yes/no."""
     fields: dict[str, forms.Field] = {}
     for question in rules.conditions:
         help_text = question.why if audience == PUBLIC else ""
-        if question.kind == "months":
+        if question.kind != "yes_no":
             fields[question.key] = forms.IntegerField(
                 label=_label(question, audience),
                 help_text=help_text,
                 required=False,
                 min_value=0,
-                max_value=MAX_MONTHS,
+                max_value=question.maximum,
                 widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
             )
         else:
@@ -85,8 +85,8 @@ def api_schemas(rules: RuleSet) -> tuple[type[Schema], type[Schema]]:
         __doc__="Details of the condition; each may be left out (not answered).",
         **{
             question.key: (
-                (StrictInt | None, Field(None, ge=0, le=MAX_MONTHS, description=question.staff))
-                if question.kind == "months"
+                (StrictInt | None, Field(None, ge=0, le=question.maximum, description=question.staff))
+                if question.kind != "yes_no"
                 else (StrictBool | None, Field(None, description=question.staff))
             )
             for question in rules.conditions

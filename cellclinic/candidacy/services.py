@@ -15,7 +15,7 @@ from cellclinic.accounts.roles import Permission
 from cellclinic.audit.models import Signature
 from cellclinic.audit.services import audit_record, record_hash, state_change
 from cellclinic.candidacy.answers import answers_check
-from cellclinic.candidacy.engine import HEALTH_KEYS, RuleSet, evaluate, ruleset_load
+from cellclinic.candidacy.engine import CONDITION_KEYS, HEALTH_KEYS, RuleSet, evaluate, ruleset_load
 from cellclinic.candidacy.models import Assessment, Enquiry
 from cellclinic.candidacy.states import ENQUIRY_STATES
 from cellclinic.catalogue.registry import get_catalogue
@@ -149,9 +149,7 @@ def chart_answers(
         "age": age_on(patient.date_of_birth, timezone.localdate()),
         "health": health,
         "condition": {
-            "vitiligo_stable_months": None,
-            "wound_open": None,
-            "months_since_injury": None,
+            **dict.fromkeys(CONDITION_KEYS),
             **earlier_condition,
             **(condition or {}),
         },

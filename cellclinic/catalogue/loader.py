@@ -4,20 +4,31 @@ Every problem in every file is collected before anything is returned, so one run
 """
 
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from cellclinic.catalogue import plain_words
 from cellclinic.catalogue.schema import (
     Alternative,
     AlternativesFile,
+    FieldPath,
     Node,
+    PatientLine,
+    PatientTexts,
+    Requirement,
+    Restriction,
+    Step,
+    StepRisk,
+    StepsFile,
+    Study,
     Therapy,
     VersionKey,
     iter_citations,
+    iter_nodes,
     iter_problems,
     version_key,
 )
@@ -25,6 +36,7 @@ from cellclinic.catalogue.schema import (
 PACKAGE_DIR = Path(__file__).resolve().parent
 BUILTIN_THERAPY_DIR = PACKAGE_DIR / "therapies"
 BUILTIN_ALTERNATIVES_FILE = PACKAGE_DIR / "alternatives.toml"
+BUILTIN_STEPS_FILE = PACKAGE_DIR / "steps.toml"
 # In an extra catalogue directory every *.toml file is a therapy, except this one.
 ALTERNATIVES_FILE_NAME = "alternatives.toml"
 # A therapy file is named <code>.toml, or <code>-<anything>.toml for another version (foo-2.toml).
@@ -68,6 +80,9 @@ class Catalogue:
     # Every version of each therapy, newest first, and the file of each (code, version).
     all_versions: dict[str, tuple[Therapy, ...]] = field(default_factory=dict)
     version_files: dict[tuple[str, VersionKey], Path] = field(default_factory=dict)
+    # The steps of a procedure (harvest, bed preparation, injection, application) by code.
+    steps: dict[str, Step] = field(default_factory=dict)
+    step_sources: dict[str, str] = field(default_factory=dict)
 
     def versions(self, code: str) -> list[Therapy]:
         """Every version of the therapy CODE held, newest first; empty for an unknown code."""
@@ -120,13 +135,46 @@ def _read_toml(path: Path) -> tuple[dict | None, list[FileProblem]]:
         return None, [FileProblem(path, "", f"cannot read the file: {exc.strerror}")]
 
 
+# The fields patients read, by the kind of node that holds them: plain words only (plain_words.py).
+PATIENT_FIELDS: dict[type[Node], tuple[str, ...]] = {
+    PatientTexts: ("name", "about"),
+    PatientLine: ("text",),
+    Restriction: ("patient",),
+    Requirement: ("text",),
+    Study: ("statement",),
+    Step: ("name",),
+    StepRisk: ("patient",),
+    Alternative: ("patient_name", "patient_summary", "patient_better_when"),
+}
+
+
+def patient_texts(node: Node) -> Iterator[tuple[FieldPath, str]]:
+    """(path, text) for every patient-facing text in NODE or below it."""
+    for path, child in iter_nodes(node):
+        for name in PATIENT_FIELDS.get(type(child), ()):
+            value = getattr(child, name)
+            if isinstance(value, str):
+                yield (*path, name), value
+            elif isinstance(value, list):
+                for index, item in enumerate(value):
+                    yield (*path, name, index), item
+
+
+def plain_words_problems(node: Node) -> Iterator[tuple[FieldPath, str]]:
+    """Each internal marker or unexplained clinical word in a text patients read, with its path."""
+    for path, text in patient_texts(node):
+        for problem in plain_words.problems(text):
+            yield path, f"patients read this text: {problem}"
+
+
 def _validate(model: type[N], data: dict, path: Path) -> tuple[N | None, list[FileProblem]]:
-    """Shape and types first; the rules across fields only once the shape is right."""
+    """Shape and types first; the rules across fields, and the patients' plain words, once it is right."""
     try:
         parsed = model.model_validate(data)
     except ValidationError as exc:
         return None, [FileProblem(path, dotted(e["loc"]), _message(e)) for e in exc.errors()]
     problems = [FileProblem(path, dotted(where), message) for where, message in iter_problems(parsed)]
+    problems += [FileProblem(path, dotted(where), message) for where, message in plain_words_problems(parsed)]
     return (None, problems) if problems else (parsed, [])
 
 
@@ -155,6 +203,13 @@ def load_alternatives(path: Path) -> tuple[AlternativesFile | None, list[FilePro
     return _validate(AlternativesFile, data, path)
 
 
+def load_steps(path: Path) -> tuple[StepsFile | None, list[FileProblem]]:
+    data, problems = _read_toml(path)
+    if data is None:
+        return None, problems
+    return _validate(StepsFile, data, path)
+
+
 def therapy_files(directory: Path) -> list[Path]:
     """The therapy files of a catalogue directory, in name order."""
     return sorted(p for p in directory.glob("*.toml") if p.name != ALTERNATIVES_FILE_NAME)
@@ -163,6 +218,7 @@ def therapy_files(directory: Path) -> list[Path]:
 def catalogue_load(
     therapy_dirs: Iterable[Path] = (BUILTIN_THERAPY_DIR,),
     alternative_files: Iterable[Path] = (BUILTIN_ALTERNATIVES_FILE,),
+    steps_file: Path = BUILTIN_STEPS_FILE,
 ) -> Catalogue:
     """Every therapy in THERAPY_DIRS and alternative in ALTERNATIVE_FILES, or CatalogueError."""
     problems: list[FileProblem] = []
@@ -201,6 +257,9 @@ def catalogue_load(
         if parsed is not None:
             problems.extend(_merge_alternatives(parsed, path, alternatives, sources, where_defined))
 
+    steps, found = load_steps(steps_file)
+    problems.extend(found)
+
     if problems:
         raise CatalogueError(problems)
     grouped: dict[str, list[Therapy]] = {}
@@ -217,6 +276,8 @@ def catalogue_load(
         files={code: version_files[code, newest.version_key] for code, (newest, *_) in all_versions.items()},
         all_versions=all_versions,
         version_files=version_files,
+        steps={step.code.value: step for step in steps.steps} if steps else {},
+        step_sources=dict(steps.sources) if steps else {},
     )
 
 

@@ -14,6 +14,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, Stri
 from cellclinic.catalogue.vocabulary import (
     ALLERGY_CODES,
     ALLERGY_ITEMS,
+    CONDITION_FACTS,
     HISTORY_CODES,
     HISTORY_ITEMS,
     INDICATIONS,
@@ -21,6 +22,16 @@ from cellclinic.catalogue.vocabulary import (
 
 IndicationCode = StrEnum("IndicationCode", {code.upper(): code for code in INDICATIONS})
 ScreeningCode = StrEnum("ScreeningCode", {code.upper(): code for code in (*HISTORY_CODES, *ALLERGY_CODES)})
+ConditionFact = StrEnum("ConditionFact", {key.upper(): key for key in CONDITION_FACTS})
+
+
+class StepCode(StrEnum):
+    """The steps of a procedure; each brings its own risks, whatever the therapy (steps.toml)."""
+
+    HARVEST = "harvest"
+    BED_PREPARATION = "bed_preparation"
+    INJECTION = "injection"
+    APPLICATION = "application"
 
 
 class AreaCode(StrEnum):
@@ -76,6 +87,8 @@ class ShelfLifeStart(StrEnum):
     PREPARATION = "preparation"
     THAWING = "thawing"
     OPENING = "opening"
+    # Frozen products whose label counts the shelf life from freezing (e.g. Dermagraft).
+    CRYOPRESERVATION = "cryopreservation"
 
 
 class DeliveryMethod(StrEnum):
@@ -125,6 +138,12 @@ LABELS: dict[type[StrEnum], dict[str, str]] = {
     IndicationCode: INDICATIONS,
     AreaCode: AREA_LABELS,
     ScreeningCode: {item.code: item.label for item in (*HISTORY_ITEMS, *ALLERGY_ITEMS)},
+    StepCode: {
+        "harvest": "Harvest",
+        "bed_preparation": "Bed preparation",
+        "injection": "Injection",
+        "application": "Application",
+    },
     CellSource: {
         "autologous": "Autologous (the patient's own cells)",
         "allogeneic": "Allogeneic (donor cells)",
@@ -401,16 +420,60 @@ class TemperatureRange(Ranged):
         return f"{self.amount} °C"
 
 
+class Requirement(Sourced):
+    """A condition of the label the answers must meet: a yes/no fact, or a number of months or weeks.
+
+    `text` says in plain words what the label needs ("an ulcer that has had at least 4 weeks of wound
+    care"); the self-assessment shows it when the answers do not meet it or do not say.
+    """
+
+    fact: _code(ConditionFact)
+    equals: bool | None = None
+    at_least: int | None = Field(default=None, ge=0)
+    at_most: int | None = Field(default=None, ge=0)
+    text: Text
+
+    def problems(self) -> Iterator[Problem]:
+        yield from super().problems()
+        kind = CONDITION_FACTS[self.fact.value]
+        if kind == "yes_no":
+            if self.equals is None or self.at_least is not None or self.at_most is not None:
+                yield ("equals",), f"{self.fact.value!r} is a yes/no fact: give equals = true or false"
+        elif self.equals is not None or (self.at_least is None and self.at_most is None):
+            yield ("at_least",), f"{self.fact.value!r} is a number of {kind}: give at_least and/or at_most"
+        elif self.at_least is not None and self.at_most is not None and self.at_least > self.at_most:
+            yield ("at_most",), f"must be at least at_least ({self.at_least}), got {self.at_most}"
+
+    def met(self, value: bool | int | None) -> bool | None:
+        """True or False when VALUE meets the requirement or not; None when VALUE is unknown."""
+        if value is None:
+            return None
+        if self.equals is not None:
+            return value is self.equals
+        if self.at_least is not None and value < self.at_least:
+            return False
+        return not (self.at_most is not None and value > self.at_most)
+
+
 class Indication(Sourced):
     code: _code(IndicationCode)
     condition: Text
     min_age_years: Whole | None = None
+    # For labels that start in infancy (e.g. from 1 month of age).
+    min_age_months: Whole | None = None
+    max_age_years: Whole | None = None
     stable_for_months: Whole | None = None
     # The body areas this indication is treated on; empty means any area.
     areas: list[_code(AreaCode)] = Field(default_factory=list)
+    requires: list[Requirement] = Field(default_factory=list)
 
     def problems(self) -> Iterator[Problem]:
         yield from super().problems()
+        if self.min_age_years is not None and self.min_age_months is not None:
+            yield ("min_age_months",), "give min_age_years or min_age_months, not both"
+        low = self.min_age_years.value if self.min_age_years is not None else 0
+        if self.max_age_years is not None and self.max_age_years.value < low:
+            yield ("max_age_years",), f"must be at least min_age_years ({low})"
         if self.code == "vitiligo" and self.stable_for_months is None:
             yield ("stable_for_months",), "required for vitiligo (months of stable disease before grafting)"
         seen: set[str] = set()
@@ -425,12 +488,63 @@ class Indication(Sourced):
 
 
 class Restriction(Sourced):
-    """A contraindication or caution; `screening` names the checklist answer that raises it."""
+    """A contraindication or caution; `screening` names the checklist answer that raises it.
+
+    `text` is the clinician's wording; `patient`, when given, says the same in plain words for the
+    self-assessment and the consent.
+    """
 
     code: Slug
     text: Text
+    patient: Text | None = None
     screening: _code(ScreeningCode) | None = None
     indications: Indications = Field(default_factory=list)
+    # An instruction for the team handling the cells (rinse agents off, autologous use only), not a
+    # risk to the patient: it stays out of the consent and the self-assessment.
+    handling: bool = False
+
+    @property
+    def plain(self) -> str:
+        return self.patient or self.text
+
+
+class Exemption(Node):
+    """A screening answer that does not matter for this therapy, with the source that says so.
+
+    Without an exemption every "yes" on the checklist sends the person to a practitioner.
+    """
+
+    screening: _code(ScreeningCode)
+    why: Text
+    source: SourceTags = Field(min_length=1)
+
+
+class PatientLine(Node):
+    """A sentence written for patients, optionally only for some indications, with its source."""
+
+    text: Text
+    indications: Indications = Field(default_factory=list)
+    source: SourceTags = Field(default_factory=list)
+
+
+class PatientTexts(Node):
+    """What patients read about a therapy: plain words, separate from the clinicians' fields."""
+
+    # The therapy's name in plain words, as the self-assessment and the consent call it.
+    name: Text
+    about: Text
+    how: list[PatientLine] = Field(min_length=1)
+    recovery: list[PatientLine] = Field(min_length=1)
+    risks: list[PatientLine] = Field(default_factory=list)
+    benefits: list[PatientLine] = Field(default_factory=list)
+
+
+class Study(Sourced):
+    """The study an investigational therapy is offered in: a research consent names it."""
+
+    title: Text
+    registry: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2,8}[0-9A-Z-]{4,20}$")]
+    statement: Text
 
 
 class Harvest(Node):
@@ -646,6 +760,11 @@ class Therapy(Node):
     evidence: list[Evidence] = Field(default_factory=list)
     regulatory: list[SourcedText] = Field(default_factory=list)
     gaps: list[Gap] = Field(default_factory=list)
+    # The steps of the procedure, in order; each brings its own screening risks (steps.toml).
+    steps: list[_code(StepCode)] = Field(min_length=1)
+    exemptions: list[Exemption] = Field(default_factory=list)
+    patient: PatientTexts
+    study: Study | None = None
     sources: dict[SourceTag, Text] = Field(default_factory=dict)
 
     def problems(self) -> Iterator[Problem]:
@@ -653,6 +772,17 @@ class Therapy(Node):
             yield ("harvest",), "required for an autologous therapy (where the patient's cells come from)"
         if self.cell_source == CellSource.ALLOGENEIC and self.harvest is not None:
             yield ("harvest",), "an allogeneic product is made from donor cells: leave harvest out"
+        if (StepCode.HARVEST in self.steps) != (self.harvest is not None):
+            yield ("steps",), "lists harvest exactly when the therapy has a harvest section"
+        if len(set(self.steps)) != len(self.steps):
+            yield ("steps",), "each step once"
+        if self.investigational and self.study is None:
+            yield ("study",), "required for an investigational therapy (it is offered only within a study)"
+        seen: set[str] = set()
+        for index, exemption in enumerate(self.exemptions):
+            if exemption.screening.value in seen:
+                yield ("exemptions", index, "screening"), "listed twice"
+            seen.add(exemption.screening.value)
         yield from _duplicate_codes({"contraindications": self.contraindications, "cautions": self.cautions})
         yield from self._scope_problems()
         yield from _missing_sources(self, self.sources)
@@ -674,6 +804,11 @@ class Therapy(Node):
     def indication_codes(self) -> list[StrEnum]:
         """Each indication code once, in file order."""
         return list(dict.fromkeys(i.code for i in self.indications))
+
+    @property
+    def plain_name(self) -> str:
+        """The name a patient reads."""
+        return self.patient.name
 
     @property
     def autologous(self) -> bool:
@@ -707,6 +842,47 @@ class Alternative(Node):
     summary: Text
     better_when: list[Text] = Field(min_length=1)
     notes: list[SourcedText] = Field(default_factory=list)
+    # The same in plain words, spoken to the patient ("you"), for the self-assessment and the consent.
+    patient_name: Text | None = None
+    patient_summary: Text
+    patient_better_when: list[Text] = Field(min_length=1)
+
+
+class StepRisk(Sourced):
+    """A screening answer that matters for every therapy with this step."""
+
+    screening: _code(ScreeningCode)
+    why: Text
+    patient: Text
+
+
+class Step(Node):
+    """One step of a procedure, with what it asks of the patient and what it risks."""
+
+    code: _code(StepCode)
+    name: Text
+    staff: Text
+    anaesthetic: bool
+    screening: list[StepRisk] = Field(default_factory=list)
+    recovery: list[PatientLine] = Field(default_factory=list)
+    risks: list[PatientLine] = Field(default_factory=list)
+
+
+class StepsFile(Node):
+    steps: list[Step] = Field(min_length=1)
+    sources: dict[SourceTag, Text] = Field(default_factory=dict)
+
+    def problems(self) -> Iterator[Problem]:
+        codes = [step.code for step in self.steps]
+        for code in StepCode:
+            if codes.count(code) != 1:
+                yield ("steps",), f"define step {code.value!r} exactly once"
+        yield from _missing_sources(self, self.sources)
+
+
+def alternative_plain_name(alternative: "Alternative") -> str:
+    """The name of an alternative a patient reads."""
+    return alternative.patient_name or alternative.name
 
 
 class AlternativesFile(Node):

@@ -40,6 +40,9 @@ def therapy_detail(request, code: str, version: str | None = None):
         "versions": catalogue.versions(therapy.code),
         "file_name": catalogue.file_of(therapy).name,
         "alternatives": catalogue.alternatives_for(therapy.indication_codes),
+        # The steps of the procedure in order, each with the screening risks it brings (steps.toml).
+        "steps": [catalogue.steps[step.value] for step in therapy.steps if step.value in catalogue.steps],
+        "step_sources": catalogue.step_sources,
         "restriction_groups": [
             ("Contraindications", "Contraindication", therapy.contraindications),
             ("Cautions", "Caution", therapy.cautions),

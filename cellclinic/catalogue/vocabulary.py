@@ -92,3 +92,18 @@ ALLERGY_ITEMS: tuple[ScreeningItem, ...] = (
 
 HISTORY_CODES = tuple(item.code for item in HISTORY_ITEMS)
 ALLERGY_CODES = tuple(item.code for item in ALLERGY_ITEMS)
+
+
+# Facts about the condition that the self-assessment asks and the catalogue's indications can require
+# (DOMAIN.md §2 and §8): key -> kind. "months" and "weeks" are whole numbers; "yes_no" is a yes or no.
+CONDITION_FACTS: dict[str, str] = {
+    "vitiligo_stable_months": "months",
+    "patches_diagnosed": "yes_no",
+    "vitiligo_treatments_tried": "yes_no",
+    "wound_open": "yes_no",
+    "wound_infected": "yes_no",
+    "months_since_injury": "months",
+    "weeks_of_wound_care": "weeks",
+    "wound_improving": "yes_no",
+    "tendon_or_bone_exposed": "yes_no",
+}

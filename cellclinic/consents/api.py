@@ -48,6 +48,10 @@ class ConsentOut(Schema):
     patient_signed_at: datetime | None
     patient_signed_in_clinic: bool
     practitioner_signed_at: datetime | None
+    minor: bool = Field(description="The patient was under 18 on the day the consent was prepared.")
+    guardian_name: str = Field(description="For a young person: the parent or guardian who consented.")
+    guardian_relationship: str = Field(description="parent, guardian or other; empty for an adult.")
+    young_person_assent: bool | None = Field(description="For a young person: their own assent.")
     pdf_sha256: str
     withdrawn_at: datetime | None
     withdrawn_reason: str

@@ -18,6 +18,7 @@ class ConsentsConfig(AppConfig):
                 "consent.prepare": "Consent prepared",
                 "consent.patient_sign": "Consent signed by the patient",
                 "consent.patient_sign_in_clinic": "Consent signed by the patient in clinic",
+                "consent.guardian_sign": "Consent signed by a parent or guardian with assent",
                 "consent.countersign": "Consent countersigned",
                 "consent.withdraw": "Consent withdrawn",
             }

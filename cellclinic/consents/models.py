@@ -11,6 +11,9 @@ class Consent(models.Model):
 
     The document is kept exactly as it was shown (`document`), with the template and therapy versions
     it came from. Withdrawal is recorded, never erased, and stops the pathway.
+
+    A patient under 18 on the day the consent is prepared (`minor`) does not sign in the portal: a
+    parent or guardian consents at the clinic, and the young person gives their own assent there.
     """
 
     AUDIT_OBJECT_TYPE = "consent"  # the object type of its audit events
@@ -34,12 +37,27 @@ class Consent(models.Model):
     status = models.CharField(
         max_length=24, choices=Status.choices, default=Status.AWAITING_PATIENT, db_index=True
     )
+
+    class Relationship(models.TextChoices):
+        PARENT = "parent", "Parent"
+        GUARDIAN = "guardian", "Legal guardian"
+        OTHER = "other", "Other person with parental responsibility"
+
     # Optional consents, separate from consent to the treatment itself.
     photographs = models.BooleanField(null=True, blank=True)
     outcome_reports = models.BooleanField(null=True, blank=True)
     patient_signed_at = models.DateTimeField(null=True, blank=True)
     patient_signed_in_clinic = models.BooleanField(default=False)
     practitioner_signed_at = models.DateTimeField(null=True, blank=True)
+    # A young person's consent: given by a parent or guardian, with the young person's own assent.
+    minor = models.BooleanField(
+        default=False, help_text="The patient was under 18 on the day the consent was prepared."
+    )
+    guardian_name = models.CharField(max_length=200, blank=True)
+    guardian_relationship = models.CharField(max_length=20, choices=Relationship.choices, blank=True)
+    young_person_assent = models.BooleanField(
+        null=True, blank=True, help_text="The young person agreed to the treatment (their assent)."
+    )
     pdf = models.FileField(upload_to="consents/%Y/", max_length=200, blank=True)
     pdf_sha256 = models.CharField(max_length=64, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
@@ -55,6 +73,13 @@ class Consent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(minor=True)
+                | models.Q(guardian_name="", guardian_relationship="", young_person_assent__isnull=True),
+                name="consent_guardian_only_for_a_minor",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Consent #{self.pk} for {self.therapy_code} ({self.status})"

@@ -32,6 +32,30 @@ class SignatureLine:
     statement: str = ""
 
 
+@dataclass(frozen=True)
+class YoungPersonConsent:
+    """A young person's consent: the parent or guardian who gave it, and the young person's assent."""
+
+    guardian_name: str
+    relationship: str
+    assent: bool | None
+
+
+def _young_person_lines(young: YoungPersonConsent) -> list[str]:
+    if not young.guardian_name:
+        return [
+            "This consent is for a young person under 18. It is signed at the clinic by a parent or "
+            "guardian, with the young person's own assent. Not signed yet."
+        ]
+    relationship = f" ({young.relationship.lower()})" if young.relationship else ""
+    assent = "agreed, confirmed by typing their own name at the clinic" if young.assent else "not given yet"
+    return [
+        f"Consent given by the parent or guardian: {young.guardian_name}{relationship}, who signed by "
+        "typing their name at the clinic.",
+        f"The young person's assent: {assent}.",
+    ]
+
+
 def _text(value: str) -> str:
     """Text for Paragraph markup: composed (NFC), so accents sit on their letters, and escaped."""
     return escape(unicodedata.normalize("NFC", value))
@@ -63,8 +87,13 @@ def consent_pdf(
     signatures: list[SignatureLine],
     signed: bool,
     status: str,
+    young_person: YoungPersonConsent | None = None,
 ) -> bytes:
-    """Render the consent to PDF bytes; an unsigned copy is marked as not signed on every page."""
+    """Render the consent to PDF bytes; an unsigned copy is marked as not signed on every page.
+
+    For a young person's consent (YOUNG_PERSON), who consented for them and their assent are printed
+    before the signatures. Everything but the hashes is plain words, as the patient reads it.
+    """
     styles = _styles()
     out = io.BytesIO()
     pdf = SimpleDocTemplate(
@@ -101,14 +130,14 @@ def consent_pdf(
     story.append(
         Paragraph(
             _text(
-                f"Therapy: {therapy['name']} (version {therapy['version']}); "
-                f"consent template {document['template_version']}. Status: {status}."
+                f"Protocol version {therapy['version']}; consent template {document['template_version']}. "
+                f"Status: {status}."
             ),
             styles["body"],
         )
     )
     story.append(Paragraph(_text(f"Document SHA-256: {document_hash}"), styles["small"]))
-    for section in document["sections"]:
+    for section in document.get("sections", []):
         story.append(Paragraph(_text(section["heading"]), styles["h2"]))
         for paragraph in section["paragraphs"]:
             story.append(Paragraph(_text(paragraph), styles["body"]))
@@ -121,11 +150,15 @@ def consent_pdf(
                     leftIndent=12,
                 )
             )
-    story.append(Paragraph("The patient's choices", styles["h2"]))
-    for option in document["optional_consents"]:
+    story.append(Paragraph("Your choices", styles["h2"]))
+    for option in document.get("optional_consents", []):
         answer = choices.get(option["key"])
         said = "Not yet chosen" if answer is None else ("Yes" if answer else "No")
         story.append(Paragraph(f"<b>{said}</b> — {_text(option['text'])}", styles["body"]))
+    if young_person is not None:
+        story.append(Paragraph("Consent for a young person", styles["h2"]))
+        for line in _young_person_lines(young_person):
+            story.append(Paragraph(_text(line), styles["body"]))
     story.append(Paragraph("Signatures", styles["h2"]))
     if not signatures:
         story.append(Paragraph("No signatures yet.", styles["body"]))

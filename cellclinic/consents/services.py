@@ -5,6 +5,9 @@ written; a wrong password at signing is refused by signature_create before the r
 Every change of status goes through audit's state_change, checked against CONSENT_STATES.
 Withdrawal fires the `consent_withdrawn` hook inside its transaction, so every later stage (plans
 now; bookings and unused product later) reacts in the same commit.
+
+A patient under 18 on the day the consent is prepared is a minor for that consent: it is signed at the
+clinic by a parent or guardian, with the young person's own assent, never in the portal.
 """
 
 import hashlib
@@ -12,25 +15,31 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.utils import timezone
 
 from cellclinic.accounts.access import require_permission_at
 from cellclinic.accounts.models import User
 from cellclinic.accounts.roles import Permission
 from cellclinic.audit.models import Signature
 from cellclinic.audit.services import audit_record, record_hash, signature_create, state_change
+from cellclinic.candidacy.services import age_on
 from cellclinic.catalogue.registry import get_catalogue
-from cellclinic.consents.document import TEMPLATE_VERSION, consent_document
+from cellclinic.catalogue.schema import Therapy
+from cellclinic.consents.document import TEMPLATE_VERSION, ClinicContact, consent_document
 from cellclinic.consents.models import Consent
-from cellclinic.consents.pdf import SignatureLine, consent_pdf
+from cellclinic.consents.pdf import SignatureLine, YoungPersonConsent, consent_pdf
 from cellclinic.consents.states import CONSENT_STATES
 from cellclinic.consultations.models import Consultation
 from cellclinic.core import plugs
 from cellclinic.core.errors import FieldError, Forbidden, InvalidInput
 
 MAX_TEXT = 5000
+MAX_NAME = 200
+ADULT_AGE = 18
 CANNOT_PREPARE = "Only a practitioner at the patient's clinic can prepare or countersign consent."
 CANNOT_WITHDRAW = "You cannot record a withdrawal of consent at this clinic."
 NOT_YOUR_CONSENT = "This is not your consent."
@@ -51,6 +60,18 @@ MUST_UNDERSTAND = "confirm that you have read and understood the consent"
 NAME_MISMATCH = "must be the patient's full name as on their record ({name})"
 REASON_REQUIRED = "say why the consent is withdrawn"
 WRONG_PASSWORD = "The password is not correct; nothing was changed."
+SIGNED_WITH_GUARDIAN = (
+    "This consent is for a young person under 18: it is signed with a parent or guardian at the clinic."
+)
+NOT_A_MINOR = "This consent is for an adult: the patient signs it themself."
+GUARDIAN_NAME_REQUIRED = "give the parent's or guardian's full name"
+GUARDIAN_NAME_TOO_LONG = f"can have at most {MAX_NAME} characters"
+RELATIONSHIP_REQUIRED = "choose the parent's or guardian's relationship to the young person"
+GUARDIAN_SIGNATURE = "the parent or guardian signs by typing their full name as given above ({name})"
+GUARDIAN_SIGNATURE_REQUIRED = "the parent or guardian signs by typing their full name"
+ASSENT_REQUIRED = "record the young person's assent: without their agreement the consent is not signed"
+YOUNG_PERSON_NAME_REQUIRED = "the young person confirms their assent by typing their full name"
+YOUNG_PERSON_NAME = "must be the young person's full name as on their record ({name})"
 PATIENT_STATEMENT = "I have read and understood this consent, and I agree to the treatment it describes."
 COUNTERSIGN_STATEMENT = (
     "I explained this treatment, its risks and the alternatives, and answered the questions."
@@ -69,12 +90,51 @@ def _audit_consent(consent: Consent, actor: User | None, action: str, **kwargs) 
     )
 
 
+def patient_is_minor(patient, today) -> bool:
+    """True when PATIENT is under 18 on TODAY (the day the consent is prepared)."""
+    return age_on(patient.date_of_birth, today) < ADULT_AGE
+
+
+def clinic_contact(site) -> ClinicContact:
+    """Whom the consent names for questions and injury: the clinic's name and the contact details its
+    record holds (a field the site does not have is left out)."""
+    return ClinicContact(
+        name=site.name,
+        phone=getattr(site, "phone", "") or "",
+        email=getattr(site, "email", "") or "",
+        address=getattr(site, "address", "") or "",
+    )
+
+
+def consent_document_for(consultation: Consultation, therapy: Therapy, *, minor: bool) -> dict[str, Any]:
+    """The consent document for CONSULTATION, decided on THERAPY: the alternatives it discussed, its
+    indication, the clinic's contact details, the cell banking period, and whether the patient is MINOR."""
+    catalogue = get_catalogue()
+    discussed = [
+        catalogue.alternatives[code]
+        for code in consultation.alternatives_discussed or []
+        if code in catalogue.alternatives
+    ]
+    return consent_document(
+        therapy,
+        discussed,
+        template_version=TEMPLATE_VERSION,
+        indication=consultation.indication or None,
+        steps=catalogue.steps,
+        clinic=clinic_contact(consultation.site),
+        banking_months=settings.CELLCLINIC_CELL_BANKING_MONTHS,
+        minor=minor,
+    )
+
+
 @transaction.atomic
 def consent_prepare(*, consultation: Consultation, actor: User) -> Consent:
     """Generate the consent document from the protocol version the consultation decided on, to sign."""
     require_permission_at(actor, Permission.CONSENT_PREPARE, consultation.site_id, CANNOT_PREPARE)
     locked = (
-        Consultation.objects.select_for_update(of=("self",)).select_related("site").get(pk=consultation.pk)
+        Consultation.objects.select_for_update(of=("self",))
+        .select_related("site", "patient")
+        .get(pk=consultation.pk)
     )
     if locked.status != Consultation.Status.DECIDED or locked.decision != Consultation.Decision.PROCEED:
         raise InvalidInput.single("consultation", CONSENT_NEEDS_PROCEED)
@@ -86,12 +146,8 @@ def consent_prepare(*, consultation: Consultation, actor: User) -> Consent:
     if therapy is None:
         message = THERAPY_UNKNOWN if not catalogue.versions(locked.therapy_code) else DECIDED_VERSION_GONE
         raise InvalidInput.single("therapy_code", message.format(version=locked.therapy_version))
-    document = consent_document(
-        therapy,
-        catalogue.alternatives_for([locked.indication]),
-        template_version=TEMPLATE_VERSION,
-        indication=locked.indication,
-    )
+    minor = patient_is_minor(locked.patient, timezone.localdate())
+    document = consent_document_for(locked, therapy, minor=minor)
     consent = Consent.objects.create(
         site=locked.site,
         patient_id=locked.patient_id,
@@ -101,6 +157,7 @@ def consent_prepare(*, consultation: Consultation, actor: User) -> Consent:
         template_version=TEMPLATE_VERSION,
         document=document,
         document_hash=record_hash(document),
+        minor=minor,
         created_by=actor,
     )
     _audit_consent(
@@ -113,14 +170,16 @@ def consent_prepare(*, consultation: Consultation, actor: User) -> Consent:
             "therapy_version": therapy.version,
             "template_version": TEMPLATE_VERSION,
             "document_hash": consent.document_hash,
+            "minor": minor,
         },
     )
     return consent
 
 
 def consent_record(consent: Consent) -> dict[str, Any]:
-    """What the consent signatures bind to: the document's hash, the versions and the choices."""
-    return {
+    """What the consent signatures bind to: the document's hash, the versions and the choices; for a
+    young person, also who consented for them and their assent."""
+    record = {
         "consent_id": consent.pk,
         "patient_id": consent.patient_id,
         "therapy_code": consent.therapy_code,
@@ -130,6 +189,14 @@ def consent_record(consent: Consent) -> dict[str, Any]:
         "photographs": consent.photographs,
         "outcome_reports": consent.outcome_reports,
     }
+    if consent.minor:
+        record.update(
+            minor=True,
+            guardian_name=consent.guardian_name,
+            guardian_relationship=consent.guardian_relationship,
+            young_person_assent=consent.young_person_assent,
+        )
+    return record
 
 
 def _sign_consent(
@@ -167,6 +234,12 @@ def consent_check_awaiting(consent: Consent, expected: str, message: str) -> Non
         raise InvalidInput(detail=CONSENT_WITHDRAWN, errors=[FieldError("status", CONSENT_WITHDRAWN)])
     if consent.status != expected:
         raise InvalidInput(detail=message, errors=[FieldError("status", message)])
+
+
+def _check_adult(consent: Consent) -> None:
+    """Raise InvalidInput on "status" when CONSENT is a young person's, signed only with a guardian."""
+    if consent.minor:
+        raise InvalidInput(detail=SIGNED_WITH_GUARDIAN, errors=[FieldError("status", SIGNED_WITH_GUARDIAN)])
 
 
 def _choice_errors(
@@ -209,6 +282,7 @@ def consent_patient_sign(
         raise Forbidden(NOT_YOUR_CONSENT)
     locked = _lock_consent(consent)
     consent_check_awaiting(locked, Consent.Status.AWAITING_PATIENT, CONSENT_NOT_AWAITING_PATIENT)
+    _check_adult(locked)
     errors = _choice_errors(photographs, outcome_reports, understood)
     if errors:
         raise InvalidInput(detail="The consent was not signed.", errors=errors)
@@ -238,6 +312,7 @@ def consent_sign_in_clinic(
     require_permission_at(practitioner, Permission.CONSENT_PREPARE, consent.site_id, CANNOT_PREPARE)
     locked = _lock_consent(consent)
     consent_check_awaiting(locked, Consent.Status.AWAITING_PATIENT, CONSENT_NOT_AWAITING_PATIENT)
+    _check_adult(locked)
     patient = locked.patient
     errors = []
     if not _same_name(typed_name or "", patient.full_name):
@@ -257,12 +332,99 @@ def consent_sign_in_clinic(
         practitioner,
         password,
         Signature.Meaning.WITNESSED,
-        (
-            f"Witnessed {patient.full_name} ({patient.mrn}) consent in clinic: the patient typed their "
-            "full name and made the choices shown."
-        ),
+        f"Witnessed in clinic: {patient.full_name} ({patient.mrn}) typed their full name and made the "
+        "choices shown.",
     )
     return _patient_signed(locked, practitioner, "consent.patient_sign_in_clinic", choices)
+
+
+def _guardian_errors(
+    patient,
+    guardian_name: str,
+    guardian_relationship: str,
+    guardian_signature: str,
+    assent: bool,
+    young_person_name: str,
+) -> list[FieldError]:
+    errors = []
+    if not guardian_name:
+        errors.append(FieldError("guardian_name", GUARDIAN_NAME_REQUIRED))
+    elif len(guardian_name) > MAX_NAME:
+        errors.append(FieldError("guardian_name", GUARDIAN_NAME_TOO_LONG))
+    if guardian_relationship not in Consent.Relationship.values:
+        errors.append(FieldError("guardian_relationship", RELATIONSHIP_REQUIRED))
+    if not guardian_name:
+        if not guardian_signature:
+            errors.append(FieldError("guardian_signature", GUARDIAN_SIGNATURE_REQUIRED))
+    elif not _same_name(guardian_signature, guardian_name):
+        errors.append(FieldError("guardian_signature", GUARDIAN_SIGNATURE.format(name=guardian_name)))
+    if not assent:
+        errors.append(FieldError("assent", ASSENT_REQUIRED))
+    if not young_person_name.strip():
+        errors.append(FieldError("young_person_name", YOUNG_PERSON_NAME_REQUIRED))
+    elif not _same_name(young_person_name, patient.full_name):
+        errors.append(FieldError("young_person_name", YOUNG_PERSON_NAME.format(name=patient.full_name)))
+    return errors
+
+
+@transaction.atomic
+def consent_sign_with_guardian(
+    *,
+    consent: Consent,
+    practitioner: User,
+    password: str,
+    guardian_name: str,
+    guardian_relationship: str,
+    guardian_signature: str,
+    assent: bool,
+    young_person_name: str,
+    photographs: bool | None,
+    outcome_reports: bool | None,
+    understood: bool,
+) -> Consent:
+    """A young person's consent, at the clinic: the parent or guardian consents and signs by typing their
+    name, the young person gives their assent by typing theirs, and the practitioner witnesses both with a
+    password (meaning witnessed). Nothing changes unless every part is there."""
+    require_permission_at(practitioner, Permission.CONSENT_PREPARE, consent.site_id, CANNOT_PREPARE)
+    locked = _lock_consent(consent)
+    consent_check_awaiting(locked, Consent.Status.AWAITING_PATIENT, CONSENT_NOT_AWAITING_PATIENT)
+    if not locked.minor:
+        raise InvalidInput(detail=NOT_A_MINOR, errors=[FieldError("status", NOT_A_MINOR)])
+    patient = locked.patient
+    guardian_name = " ".join((guardian_name or "").split())
+    guardian_relationship = guardian_relationship or ""
+    errors = _guardian_errors(
+        patient,
+        guardian_name,
+        guardian_relationship,
+        guardian_signature or "",
+        assent,
+        young_person_name or "",
+    )
+    errors += _choice_errors(photographs, outcome_reports, understood)
+    if errors:
+        raise InvalidInput(detail="The consent was not signed.", errors=errors)
+    fields = {
+        "photographs": photographs,
+        "outcome_reports": outcome_reports,
+        "patient_signed_in_clinic": True,
+        "guardian_name": guardian_name,
+        "guardian_relationship": guardian_relationship,
+        "young_person_assent": True,
+    }
+    for name, value in fields.items():
+        setattr(locked, name, value)
+    relationship = Consent.Relationship(guardian_relationship).label.lower()
+    _sign_consent(
+        locked,
+        practitioner,
+        password,
+        Signature.Meaning.WITNESSED,
+        f"Witnessed in clinic: {guardian_name} ({relationship}) gave consent for {patient.full_name} "
+        f"({patient.mrn}) and made the choices shown, signing by typing their name; {patient.full_name} "
+        "gave their own assent by typing their name.",
+    )
+    return _patient_signed(locked, practitioner, "consent.guardian_sign", fields)
 
 
 def _signature_line(
@@ -288,6 +450,28 @@ def consent_signature_lines(consent: Consent) -> list[SignatureLine]:
     ]
 
 
+# The state of the consent as the PDF tells its reader, the patient or their family, in plain words.
+PDF_STATUS = {
+    Consent.Status.AWAITING_PATIENT: "Not signed yet",
+    Consent.Status.AWAITING_PRACTITIONER: "Consent given; waiting for the practitioner's signature",
+    Consent.Status.SIGNED: "Signed",
+    Consent.Status.WITHDRAWN: "Withdrawn",
+}
+
+
+def _young_person(consent: Consent) -> YoungPersonConsent | None:
+    if not consent.minor:
+        return None
+    relationship = (
+        Consent.Relationship(consent.guardian_relationship).label if consent.guardian_relationship else ""
+    )
+    return YoungPersonConsent(
+        guardian_name=consent.guardian_name,
+        relationship=relationship,
+        assent=consent.young_person_assent,
+    )
+
+
 def _consent_pdf(consent: Consent, *, status: str, signatures: list[SignatureLine]) -> bytes:
     patient = consent.patient
     return consent_pdf(
@@ -299,7 +483,8 @@ def _consent_pdf(consent: Consent, *, status: str, signatures: list[SignatureLin
         choices={"photographs": consent.photographs, "outcome_reports": consent.outcome_reports},
         signatures=signatures,
         signed=status == Consent.Status.SIGNED,
-        status=Consent.Status(status).label,
+        status=PDF_STATUS[Consent.Status(status)],
+        young_person=_young_person(consent),
     )
 
 

@@ -1,10 +1,12 @@
-"""Consent pages: prepare, read, sign (portal or in clinic), countersign, download, withdraw."""
+"""Consent pages: prepare, read, sign (portal, in clinic, or with a parent or guardian for a young
+person), countersign, download, withdraw."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cellclinic.accounts.access import has_permission, require_permission
@@ -15,6 +17,7 @@ from cellclinic.catalogue.registry import get_catalogue, therapy_name
 from cellclinic.catalogue.schema import version_key
 from cellclinic.consents import services
 from cellclinic.consents.forms import (
+    ConsentGuardianForm,
     ConsentInClinicForm,
     ConsentSignForm,
     CountersignForm,
@@ -83,6 +86,7 @@ def consent_new(request, consultation_id: int):
         and version_key(current.version) != version_key(therapy.version)
         else None,
         "decided_version_gone": live_consent is None and therapy is None and bool(consultation.therapy_code),
+        "minor": services.patient_is_minor(consultation.patient, timezone.localdate()),
         "error": error,
     }
     return render(request, "consents/consent_new.html", context, status=422 if error else 200)
@@ -93,6 +97,7 @@ def _consent_context(request, consent: Consent, **extra) -> dict:
     staff = not user.is_patient
     awaiting_patient = consent.status == Consent.Status.AWAITING_PATIENT
     can_prepare = staff and has_permission(user, Permission.CONSENT_PREPARE, consent.site_id)
+    minor = consent.minor
     context = {
         "nav_active": "portal" if user.is_patient else "patients",
         "consent": consent,
@@ -100,8 +105,10 @@ def _consent_context(request, consent: Consent, **extra) -> dict:
         "document": consent.document,
         "signatures": signatures_of("consent", consent.pk, limit=SIGNATURES_SHOWN),
         "is_patient": user.is_patient,
-        "can_sign": user.is_patient and awaiting_patient,
-        "can_sign_in_clinic": can_prepare and awaiting_patient,
+        "can_sign": user.is_patient and awaiting_patient and not minor,
+        "can_sign_in_clinic": can_prepare and awaiting_patient and not minor,
+        "can_sign_with_guardian": can_prepare and awaiting_patient and minor,
+        "signed_with_guardian_text": services.SIGNED_WITH_GUARDIAN,
         "can_countersign": can_prepare and consent.status == Consent.Status.AWAITING_PRACTITIONER,
         "can_withdraw": consent.status != Consent.Status.WITHDRAWN
         and (user.is_patient or has_permission(user, Permission.CONSENT_WITHDRAW, consent.site_id)),
@@ -128,6 +135,9 @@ def consent_sign(request, consent_id: int):
     if not request.user.is_patient:
         raise Http404("Not found")
     consent = consent_get_for_user(request.user, consent_id)
+    if consent.minor:
+        messages.info(request, services.SIGNED_WITH_GUARDIAN)
+        return redirect("consents:detail", consent_id=consent.pk)
     form = ConsentSignForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -152,6 +162,8 @@ def consent_sign_in_clinic_view(request, consent_id: int):
     _staff_only(request)
     require_permission(request.user, Permission.CONSENT_PREPARE)
     consent = consent_get_for_user(request.user, consent_id, permission=Permission.CONSENT_PREPARE)
+    if consent.minor:
+        return redirect("consents:sign_with_guardian", consent_id=consent.pk)
     form = ConsentInClinicForm(request.POST or None)
     status = 200
     if request.method == "POST":
@@ -171,6 +183,41 @@ def consent_sign_in_clinic_view(request, consent_id: int):
             return redirect("consents:detail", consent_id=consent.pk)
     context = _consent_context(request, consent, form=form, in_clinic=True)
     return render(request, "consents/consent_sign.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def consent_sign_with_guardian_view(request, consent_id: int):
+    """At the clinic, for a young person under 18: the parent or guardian consents and signs, the young
+    person gives their assent, the practitioner witnesses with their password."""
+    _staff_only(request)
+    require_permission(request.user, Permission.CONSENT_PREPARE)
+    consent = consent_get_for_user(request.user, consent_id, permission=Permission.CONSENT_PREPARE)
+    if not consent.minor:
+        return redirect("consents:sign_in_clinic", consent_id=consent.pk)
+    form = ConsentGuardianForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        done, status = with_password_entry(
+            request,
+            form,
+            lambda: services.consent_sign_with_guardian(
+                consent=consent,
+                practitioner=request.user,
+                password=form.cleaned_data["password"],
+                **form.guardian(),
+                **form.choices(),
+            ),
+        )
+        if done:
+            messages.success(
+                request,
+                "The parent's or guardian's consent and the young person's assent are recorded; "
+                "please countersign.",
+            )
+            return redirect("consents:detail", consent_id=consent.pk)
+    context = _consent_context(request, consent, form=form)
+    return render(request, "consents/consent_sign_guardian.html", context, status=status)
 
 
 @login_required

@@ -1,6 +1,7 @@
 """Consultations over JSON, for clinic staff: start, list, read, record goals and findings."""
 
 from datetime import datetime
+from typing import Any
 
 from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
@@ -14,6 +15,7 @@ from cellclinic.accounts.roles import Permission
 from cellclinic.consultations.models import Consultation
 from cellclinic.consultations.selectors import consultation_get_for_user, consultations_page
 from cellclinic.consultations.services import consultation_start, consultation_update
+from cellclinic.consultations.severity import BURN_DEPTHS, SCALES, SCALES_BY_INDICATION
 from cellclinic.core.api_pagination import LimitOffset
 from cellclinic.core.errors import InvalidInput
 from cellclinic.patients.selectors import patient_get_for_user
@@ -41,7 +43,22 @@ class ConsultationOut(Schema):
     target_areas: list[str]
     indication: str
     severity_scale: str
-    severity_score: float | None
+    severity_score: float | None = Field(
+        description="The scale's score computed from its items (its total, or its one item); null for a "
+        "scale with no single score (WSRS, per side) and when none is recorded."
+    )
+    severity_items: dict[str, int | float] = Field(
+        description="Every item score of the scale, by item key (see GET /consultations/scales); empty "
+        "when none is recorded, or for a score recorded before items were kept."
+    )
+    severity_totals: dict[str, float] = Field(
+        description="The totals computed from the items, by name (e.g. observer_total and patient_total "
+        "for POSAS, t_vasi for T-VASI); the overall opinions of POSAS are not in them."
+    )
+    burn_depth: str = Field(description=f"A burn's depth: {', '.join(BURN_DEPTHS)}; empty if not recorded.")
+    burn_tbsa_pct: float | None = Field(description="A burn's area, % of the total body surface area.")
+    wound_area_cm2: float | None = Field(description="A wound's area in cm².")
+    wound_duration_weeks: int | None = Field(description="How many weeks the wound has been open.")
     fitzpatrick_type: str
     findings: str
     assessment_id: int | None
@@ -68,6 +85,18 @@ class ConsultationOut(Schema):
     def resolve_severity_score(obj: Consultation) -> float | None:
         return None if obj.severity_score is None else float(obj.severity_score)
 
+    @staticmethod
+    def resolve_severity_totals(obj: Consultation) -> dict[str, float]:
+        return {name: float(value) for name, value in obj.severity_totals.items()}
+
+    @staticmethod
+    def resolve_burn_tbsa_pct(obj: Consultation) -> float | None:
+        return None if obj.burn_tbsa_pct is None else float(obj.burn_tbsa_pct)
+
+    @staticmethod
+    def resolve_wound_area_cm2(obj: Consultation) -> float | None:
+        return None if obj.wound_area_cm2 is None else float(obj.wound_area_cm2)
+
 
 class ConsultationListParams(Schema):
     patient_id: int | None = Field(None, ge=1, le=2**63 - 1, description="Only this patient's consultations.")
@@ -90,19 +119,119 @@ class ConsultationPatch(Schema):
     goals: str | None = Field(None, max_length=5000)
     target_areas: list[str] | None = None
     indication: str | None = None
-    severity_scale: str | None = Field(None, description="A scale for the indication, e.g. wsrs or vss.")
-    severity_score: float | None = Field(None, description="Within the scale's range; null clears it.")
+    severity_scale: str | None = Field(
+        None, description="A scale for the indication, e.g. wsrs or vss; an empty string clears the severity."
+    )
+    severity_items: dict[str, Any] | None = Field(
+        None,
+        description="Every item of the scale, item key: score, replacing the items recorded; the score "
+        "and totals are computed from them. Each bad item is named as severity_items.<key>.",
+    )
+    severity_score: float | None = Field(
+        None, description="Only for a scale of one item (e.g. glogau, gais), instead of severity_items."
+    )
+    burn_depth: str | None = Field(None, description=f"For a burn: {', '.join(BURN_DEPTHS)}; empty clears.")
+    burn_tbsa_pct: float | None = Field(None, description="For a burn: % of the body surface; null clears.")
+    wound_area_cm2: float | None = Field(None, description="For a wound: its area in cm²; null clears.")
+    wound_duration_weeks: int | None = Field(None, description="For a wound: weeks open; null clears.")
     fitzpatrick_type: str | None = None
     findings: str | None = Field(None, max_length=5000)
 
     @field_validator(
-        "goals", "target_areas", "indication", "severity_scale", "fitzpatrick_type", "findings", mode="before"
+        "goals",
+        "target_areas",
+        "indication",
+        "severity_scale",
+        "severity_items",
+        "burn_depth",
+        "fitzpatrick_type",
+        "findings",
+        mode="before",
     )
     @classmethod
     def _not_null(cls, value):
         if value is None:
             raise PydanticCustomError("not_null", "cannot be null; leave the field out to keep its value")
         return value
+
+
+class ScaleItemOut(Schema):
+    key: str
+    label: str
+    minimum: float
+    maximum: float
+    whole: bool = Field(description="Whole numbers only; otherwise up to 2 decimal places.")
+    allowed: list[int] = Field(description="The only values it may take, when the scale limits them.")
+    levels: dict[str, str] = Field(description="What values mean, by value.")
+    unit: str
+    summed: bool = Field(description="False for an item recorded but not added into the totals.")
+
+
+class ScaleTotalOut(Schema):
+    key: str
+    label: str
+    minimum: float
+    maximum: float
+    parts: list[str] = Field(description="The items added up.")
+    weights: list[str] = Field(description="When given, each part is multiplied by this item's % first.")
+
+
+class ScaleOut(Schema):
+    code: str
+    label: str
+    meaning: str
+    source: list[str] = Field(description="Source tags of the domain reference.")
+    indications: list[str]
+    items: list[ScaleItemOut]
+    totals: list[ScaleTotalOut]
+    score: str | None = Field(description="The total (or item) kept as severity_score; null if none.")
+
+
+def _scale_out(scale) -> dict:
+    return {
+        "code": scale.code,
+        "label": scale.label,
+        "meaning": scale.meaning,
+        "source": list(scale.source),
+        "indications": [i for i, scales in SCALES_BY_INDICATION.items() if scale in scales],
+        "items": [
+            {
+                "key": item.key,
+                "label": item.label,
+                "minimum": float(item.minimum),
+                "maximum": float(item.maximum),
+                "whole": item.whole or bool(item.allowed),
+                "allowed": list(item.allowed),
+                "levels": {str(value): meaning for value, meaning in item.levels},
+                "unit": item.unit,
+                "summed": item.summed,
+            }
+            for item in scale.items
+        ],
+        "totals": [
+            {
+                "key": total.key,
+                "label": total.label,
+                "minimum": float(total.minimum),
+                "maximum": float(total.maximum),
+                "parts": list(total.parts),
+                "weights": list(total.weights),
+            }
+            for total in scale.totals
+        ],
+        "score": scale.headline,
+    }
+
+
+@router.get("/scales", response=list[ScaleOut], summary="Severity scales and their items")
+def scale_list(request, indication: str | None = None):
+    """The scales a consultation records, item by item, optionally only those for one indication.
+
+    Burns are also described by burn_depth and burn_tbsa_pct, wounds by wound_area_cm2 and
+    wound_duration_weeks (fields of the consultation).
+    """
+    scales = SCALES_BY_INDICATION.get(indication, ()) if indication else SCALES.values()
+    return [_scale_out(scale) for scale in scales]
 
 
 @router.post("", response={201: ConsultationOut}, summary="Start a consultation")

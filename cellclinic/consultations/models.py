@@ -4,12 +4,26 @@ from django.conf import settings
 from django.db import models
 
 from cellclinic.accounts.access import SiteScopedManager
+from cellclinic.consultations.severity import BURN_DEPTHS, DESCRIPTORS, Line, Reading, read, totals_of
 
 
 class Consultation(models.Model):
     """A practitioner's consultation with one patient, ending in a signed decision.
 
     Open while it is being filled in; once decided and signed it is not edited again.
+
+    Severity is kept item by item (severity.py): `severity_scale` names the scale, `severity_items`
+    holds every item score as recorded ({item key: number}, whole numbers as integers), and
+    `severity_score` is the scale's score computed from them (the total, or the one item of a one-item
+    scale; empty for a scale with no single score, such as WSRS per side). The items go in one JSON
+    field because each scale has its own set; the totals are not stored beside them but computed on
+    reading, so they can never disagree. A record made before items were kept has a scale and a score
+    and no items: it reads as "total only".
+
+    A burn's depth and % of the body surface, and a wound's area and weeks open, have fields of their
+    own rather than a place in the JSON: they describe the lesion whatever scale is chosen (a burn may
+    be scored on VSS, POSAS or re-epithelialisation, or on none), each is one typed value, and they are
+    what rules and reports ask of a consultation (a burn of 30 % or more, an ulcer open for 6 weeks).
     """
 
     AUDIT_OBJECT_TYPE = "consultation"  # the object type of its audit events
@@ -38,6 +52,15 @@ class Consultation(models.Model):
     indication = models.CharField(max_length=20, blank=True)
     severity_scale = models.CharField(max_length=40, blank=True)
     severity_score = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    severity_items = models.JSONField(default=dict, blank=True, help_text="Item key: score, per the scale.")
+    burn_depth = models.CharField(max_length=30, choices=list(BURN_DEPTHS.items()), blank=True)
+    burn_tbsa_pct = models.DecimalField(
+        "burnt area, % of the total body surface area", max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    wound_area_cm2 = models.DecimalField(
+        "wound area, cm²", max_digits=7, decimal_places=2, null=True, blank=True
+    )
+    wound_duration_weeks = models.PositiveSmallIntegerField("weeks the wound is open", null=True, blank=True)
     fitzpatrick_type = models.CharField(max_length=3, blank=True)
     findings = models.TextField(blank=True)
     # The candidacy rules re-run on the practitioner's answers.
@@ -65,3 +88,22 @@ class Consultation(models.Model):
 
     def __str__(self) -> str:
         return f"Consultation #{self.pk} ({self.status})"
+
+    @property
+    def severity(self) -> Reading | None:
+        """The recorded severity as a person reads it (items by label, totals); None when not recorded."""
+        return read(self.severity_scale, self.severity_items, self.severity_score)
+
+    @property
+    def severity_totals(self) -> dict:
+        """The totals computed from the stored items (none for a total-only record)."""
+        return totals_of(self.severity_scale, self.severity_items)
+
+    @property
+    def description(self) -> list[Line]:
+        """The burn's or the wound's description as recorded: label and value."""
+        return [
+            Line(descriptor.label, descriptor.text(getattr(self, key)))
+            for key, descriptor in DESCRIPTORS.items()
+            if getattr(self, key) not in (None, "")
+        ]

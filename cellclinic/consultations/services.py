@@ -4,6 +4,7 @@ Each change writes one audit event. Bad input raises InvalidInput naming the fie
 written; a wrong password at signing is refused by signature_create before the record changes.
 """
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -18,13 +19,37 @@ from cellclinic.audit.services import audit_record, changed_fields, signature_cr
 from cellclinic.catalogue.registry import get_catalogue
 from cellclinic.catalogue.vocabulary import FITZPATRICK, INDICATIONS
 from cellclinic.consultations.models import Consultation
-from cellclinic.consultations.severity import severity_problems
+from cellclinic.consultations.severity import (
+    DESCRIPTORS,
+    LEGACY_SCALES,
+    SCALE_LEGACY,
+    SCALE_UNKNOWN,
+    SCALES,
+    SCORE_NEEDS_SCALE,
+    SeverityItemsError,
+    descriptor_problem,
+    descriptor_value,
+    is_blank,
+    scale_fits,
+    scale_problem,
+    scales_for,
+    score_items,
+)
 from cellclinic.consultations.states import CONSULTATION_STATES
 from cellclinic.core.errors import FieldError, InvalidInput
 from cellclinic.patients.models import Patient
 
 GOALS_FIELDS = ("goals", "target_areas")
-FINDINGS_FIELDS = ("indication", "severity_scale", "severity_score", "fitzpatrick_type", "findings")
+DESCRIPTOR_FIELDS = tuple(DESCRIPTORS)  # burn_depth, burn_tbsa_pct, wound_area_cm2, wound_duration_weeks
+FINDINGS_FIELDS = (
+    "indication",
+    "severity_scale",
+    "severity_items",
+    "severity_score",
+    *DESCRIPTOR_FIELDS,
+    "fitzpatrick_type",
+    "findings",
+)
 EDITABLE_FIELDS = (*GOALS_FIELDS, *FINDINGS_FIELDS)
 DECISION_FIELDS = ("decision", "therapy_code", "therapy_version", "alternative_code", "decision_notes")
 MAX_TARGET_AREAS = 20
@@ -50,6 +75,9 @@ NOT_SUITABLE_NEEDS_NOTES = (
 REFER_NEEDS_NOTES = "say where and why the patient is referred"
 ONLY_FOR_PROCEED = "only for a decision to proceed with a cell therapy"
 UNKNOWN_FIELD = "is not a consultation field"
+ITEMS_NEED_SCALE = "choose the scale these item scores are on"
+SCORE_IS_COMPUTED = "is computed from the items of the {label}: give each item in severity_items"
+ITEMS_OR_SCORE = "give the item scores in severity_items, not a score as well"
 
 
 def _locked(consultation: Consultation) -> Consultation:
@@ -157,6 +185,7 @@ def _clean_areas(value: Any, errors: list[FieldError]) -> list[str]:
 def _validate(consultation: Consultation, data: dict[str, Any]) -> None:
     """Apply DATA to CONSULTATION, raising InvalidInput naming every bad field."""
     errors: list[FieldError] = []
+    indication_before = consultation.indication
     unknown = sorted(set(data) - set(EDITABLE_FIELDS))
     errors += [FieldError(name, UNKNOWN_FIELD) for name in unknown]
     for name in ("goals", "findings"):
@@ -184,21 +213,118 @@ def _validate(consultation: Consultation, data: dict[str, Any]) -> None:
             errors.append(FieldError("fitzpatrick_type", f"use one of: {', '.join(FITZPATRICK)}"))
         else:
             consultation.fitzpatrick_type = value
-    if "severity_scale" in data:
-        consultation.severity_scale = data["severity_scale"] or ""
-    score = data.get("severity_score", consultation.severity_score)
-    problems = severity_problems(consultation.indication, consultation.severity_scale, score)
-    errors += [FieldError(name, message) for name, message in problems]
-    if not problems and "severity_score" in data:
-        blank = score is None or (isinstance(score, str) and not score.strip())
-        consultation.severity_score = None if blank else Decimal(str(score).strip()).quantize(Decimal("0.01"))
+    _validate_severity(consultation, data, indication_before, errors)
+    _validate_descriptors(consultation, data, indication_before, errors)
     if errors:
         raise InvalidInput(detail="The consultation was not changed.", errors=errors)
 
 
+def _validate_severity(
+    consultation: Consultation, data: dict[str, Any], indication_before: str, errors: list[FieldError]
+) -> None:
+    """Apply the scale and its item scores in DATA; the score is computed from the items.
+
+    Items are all the items of the scale, replacing those recorded; a one-item scale may be given its
+    score as `severity_score` instead. A scale left as it was, with no items given, keeps what was
+    recorded, including a total recorded before items were kept. A scale that no longer fits the
+    indication is refused when either changes.
+    """
+    stored = (consultation.severity_scale, consultation.severity_items, consultation.severity_score)
+    if "severity_scale" in data and not isinstance(data["severity_scale"] or "", str):
+        errors.append(FieldError("severity_scale", "must be a scale code"))
+        return
+    code = (data["severity_scale"] or "") if "severity_scale" in data else stored[0]
+    items_given = "severity_items" in data
+    items = data.get("severity_items")
+    items = {} if items is None else items
+    blank_items = isinstance(items, Mapping) and all(is_blank(value) for value in items.values())
+    score_given = "severity_score" in data and not is_blank(data["severity_score"])
+    if not code:
+        if score_given or not blank_items:
+            errors.append(
+                FieldError("severity_scale", SCORE_NEEDS_SCALE if score_given else ITEMS_NEED_SCALE)
+            )
+            return
+        consultation.severity_scale, consultation.severity_items, consultation.severity_score = "", {}, None
+        return
+    unchanged = code == stored[0] and not score_given and (not items_given or (blank_items and not stored[1]))
+    if not unchanged:
+        if code not in SCALES:
+            codes = ", ".join(scale.code for scale in scales_for(consultation.indication))
+            message = SCALE_LEGACY if code in LEGACY_SCALES else SCALE_UNKNOWN
+            errors.append(FieldError("severity_scale", message.format(codes=codes)))
+            return
+        scale = SCALES[code]
+        as_score = "severity_score" in data and blank_items
+        if score_given and not blank_items:
+            errors.append(FieldError("severity_score", ITEMS_OR_SCORE))
+            return
+        if as_score and len(scale.items) > 1:
+            errors.append(FieldError("severity_score", SCORE_IS_COMPUTED.format(label=scale.label)))
+            return
+        mapping = {scale.items[0].key: data["severity_score"]} if as_score else items
+        try:
+            scored = score_items(code, mapping)
+        except SeverityItemsError as error:
+            for key, message in error.problems:
+                name = "severity_score" if as_score else f"severity_items.{key}" if key else "severity_items"
+                errors.append(FieldError(name, message))
+            return
+        consultation.severity_scale, consultation.severity_items = code, scored.items
+        consultation.severity_score = scored.headline
+    changed = (
+        consultation.severity_scale,
+        consultation.severity_items,
+        consultation.severity_score,
+    ) != stored
+    if (changed or consultation.indication != indication_before) and not scale_fits(
+        consultation.indication, code
+    ):
+        errors.append(FieldError("severity_scale", scale_problem(consultation.indication, code) or ""))
+
+
+def _validate_descriptors(
+    consultation: Consultation, data: dict[str, Any], indication_before: str, errors: list[FieldError]
+) -> None:
+    """Apply the burn's and the wound's description in DATA; blank clears a value.
+
+    Each is recorded only for its own indication, checked when it or the indication changes.
+    """
+    for name in DESCRIPTOR_FIELDS:
+        if name not in data:
+            continue
+        value, problem = descriptor_value(name, data[name])
+        if problem:
+            errors.append(FieldError(name, problem))
+            continue
+        if DESCRIPTORS[name].choices:
+            value = value or ""
+        elif value is not None:
+            value = int(value) if DESCRIPTORS[name].whole else value.quantize(Decimal("0.01"))
+        before = getattr(consultation, name)
+        setattr(consultation, name, value)
+        if value in (None, "") or (value == before and consultation.indication == indication_before):
+            continue
+        problem = descriptor_problem(consultation.indication, name)
+        if problem:
+            errors.append(FieldError(name, problem))
+    if consultation.indication != indication_before:
+        for name in DESCRIPTOR_FIELDS:
+            if name not in data and getattr(consultation, name) not in (None, ""):
+                problem = descriptor_problem(consultation.indication, name)
+                if problem:
+                    errors.append(FieldError(name, problem))
+
+
 @transaction.atomic
 def consultation_update(*, consultation: Consultation, actor: User, data: dict[str, Any]) -> Consultation:
-    """Change the goals and findings given in DATA; only changed fields are written and audited."""
+    """Change the goals and findings given in DATA; only changed fields are written and audited.
+
+    Findings: `severity_scale` with `severity_items` (every item of the scale; the score is computed),
+    and `burn_depth`, `burn_tbsa_pct`, `wound_area_cm2`, `wound_duration_weeks` for a burn or a wound.
+    Bad input raises InvalidInput naming each field (`severity_items.<item>` for an item) and changes
+    nothing.
+    """
     require_permission_at(actor, Permission.CONSULTATION_RUN, consultation.site_id, CANNOT_RUN)
     locked = _locked(consultation)
     before = snapshot(locked, fields=list(EDITABLE_FIELDS))

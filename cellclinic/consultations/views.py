@@ -24,7 +24,6 @@ from cellclinic.consultations.forms import (
 )
 from cellclinic.consultations.models import Consultation
 from cellclinic.consultations.selectors import consultation_earlier_answers, consultation_get_for_user
-from cellclinic.consultations.severity import SCALES_BY_INDICATION
 from cellclinic.core import plugs
 from cellclinic.core.errors import InvalidInput
 from cellclinic.core.forms import add_service_errors
@@ -114,7 +113,6 @@ def _detail_context(request, consultation: Consultation, **forms) -> dict:
         "can_run": can_run,
         "can_upload": has_permission(user, Permission.PHOTO_UPLOAD, consultation.site_id),
         "indication_label": INDICATIONS.get(consultation.indication, ""),
-        "scales": SCALES_BY_INDICATION.get(consultation.indication, ()),
         "assessment": assessment,
         "result": assessment.result if assessment else None,
         "expectations": (assessment.result or {}).get("expectations") if assessment else None,
@@ -139,16 +137,7 @@ def _detail_context(request, consultation: Consultation, **forms) -> dict:
             or GoalsForm(
                 initial={"goals": consultation.goals, "target_areas": "\n".join(consultation.target_areas)}
             ),
-            findings_form=forms.get("findings_form")
-            or FindingsForm(
-                initial={
-                    "indication": consultation.indication,
-                    "severity_scale": consultation.severity_scale,
-                    "severity_score": consultation.severity_score,
-                    "fitzpatrick_type": consultation.fitzpatrick_type,
-                    "findings": consultation.findings,
-                }
-            ),
+            findings_form=forms.get("findings_form") or FindingsForm(consultation=consultation),
             candidacy_form=forms.get("candidacy_form") or CandidacyForm(answers=_answers_for(consultation)),
             alternatives_form=forms.get("alternatives_form")
             or AlternativesForm(
@@ -216,19 +205,20 @@ def consultation_goals(request, consultation_id: int):
 @login_required
 @require_POST
 def consultation_findings(request, consultation_id: int):
+    """The findings: each item of the chosen scale is checked by the service, its error next to it."""
     consultation = _run(request, consultation_id)
-    form = FindingsForm(request.POST)
-    return _section(
-        request,
-        consultation,
-        form,
-        name="findings_form",
-        anchor="findings",
-        saved="The findings are saved.",
-        save=lambda _data: services.consultation_update(
-            consultation=consultation, actor=request.user, data=form.service_data()
-        ),
-    )
+    form = FindingsForm(request.POST, consultation=consultation)
+    if form.is_valid():
+        try:
+            services.consultation_update(
+                consultation=consultation, actor=request.user, data=form.service_data()
+            )
+        except InvalidInput as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, "The findings are saved.")
+            return _back(consultation, "findings")
+    return _section_failed(request, consultation, findings_form=form)
 
 
 @login_required

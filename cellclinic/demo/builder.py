@@ -10,7 +10,8 @@ The stages, in order:
     consultation_open  the consultation under way: findings, the rules re-run, expectations discussed
     decided            the decision signed (proceed with a therapy, unless told otherwise)
     consent_prepared   the consent document generated from the therapy's protocol
-    patient_signed     signed by the patient in the portal (or in clinic, witnessed)
+    patient_signed     signed by the patient in the portal (or in clinic, witnessed); a young
+                       person's with a parent or guardian at the clinic, with their assent
     consent_signed     countersigned by the practitioner, the signed PDF kept
     planned            the treatment plan laid out from the protocol
     withdrawn          consent withdrawn, the plan stopped
@@ -36,7 +37,7 @@ from PIL import Image, ImageDraw
 from cellclinic.accounts.models import Site, User
 from cellclinic.accounts.roles import Role
 from cellclinic.accounts.services import site_create, staff_member_create
-from cellclinic.candidacy.engine import FITNESS_KEY, HEALTH_KEYS
+from cellclinic.candidacy.engine import CONDITION_KEYS, FITNESS_KEY, HEALTH_KEYS
 from cellclinic.candidacy.models import Assessment, Enquiry
 from cellclinic.candidacy.services import (
     assessment_run,
@@ -55,6 +56,7 @@ from cellclinic.consents.services import (
     consent_patient_sign,
     consent_prepare,
     consent_sign_in_clinic,
+    consent_sign_with_guardian,
     consent_withdraw,
 )
 from cellclinic.consultations.models import Consultation
@@ -68,6 +70,7 @@ from cellclinic.consultations.services import (
     consultation_update,
     therapies_for_indication,
 )
+from cellclinic.consultations.severity import F_VASI, SCALES, T_VASI
 from cellclinic.patients.models import Patient
 from cellclinic.patients.services import patient_portal_account_create
 from cellclinic.photos.models import Photo
@@ -80,18 +83,51 @@ DEFAULT_AGE = 34
 DEFAULT_NAME = "Robin Ashby"
 DEFAULT_GOALS = "Healthier-looking skin where it bothers me."
 DEFAULT_WITHDRAWAL = "The patient has decided not to go ahead for now."
+DEFAULT_GUARDIAN = "Sam"  # a young person's parent: this given name and the young person's family name
 PLAN_IN_DAYS = 7
 
 # Fit and well, every screening answer "no".
 HEALTHY = {key: key == FITNESS_KEY for key in HEALTH_KEYS}
-NO_CONDITION = {"vitiligo_stable_months": None, "wound_open": None, "months_since_injury": None}
+NO_CONDITION = dict.fromkeys(CONDITION_KEYS)
 # What a patient with this concern says of it when a test does not say: enough for a clear answer.
 CONDITION_BY_CONCERN: dict[str, dict[str, Any]] = {
-    "vitiligo": {"vitiligo_stable_months": 24},
+    "vitiligo": {"patches_diagnosed": True, "vitiligo_stable_months": 24, "vitiligo_treatments_tried": True},
+    "hypopigmentation": {"patches_diagnosed": True},
     "scar": {"wound_open": False, "months_since_injury": 24},
-    "burn": {"wound_open": True, "months_since_injury": 1},
-    "wound": {"wound_open": True, "months_since_injury": 4},
+    "burn": {"wound_open": True, "wound_infected": False, "months_since_injury": 0},
+    "wound": {
+        "wound_open": True,
+        "wound_infected": False,
+        "months_since_injury": 4,
+        "weeks_of_wound_care": 10,
+        "wound_improving": False,
+        "tendon_or_bone_exposed": False,
+    },
 }
+
+# The severity a practitioner records for each concern when a test does not say: item by item, as on
+# the scale, and the burn's or the wound's description.
+SEVERITY_BY_CONCERN: dict[str, tuple[str, dict[str, Any]]] = {
+    "burn": ("re_epithelialised_pct", {"re_epithelialised_pct": 60}),
+    "scar": ("vss", {"vascularity": 1, "pigmentation": 1, "pliability": 2, "height": 1}),
+    "wound": ("re_epithelialised_pct", {"re_epithelialised_pct": 25}),
+    "vitiligo": ("t_vasi", {}),  # F-VASI for the face; the region of the target area: severity_items_for
+    "hypopigmentation": ("vss", {"vascularity": 0, "pigmentation": 1, "pliability": 1, "height": 0}),
+    "sun_damage": ("glogau", {"type": 3}),
+    "premature_ageing": ("wsrs", {"left": 3, "right": 3}),
+}
+DESCRIPTION_BY_CONCERN: dict[str, dict[str, Any]] = {
+    "burn": {"burn_depth": "partial_thickness_deep", "burn_tbsa_pct": 1.5},
+    "wound": {"wound_area_cm2": 12.5, "wound_duration_weeks": 17},
+}
+VASI_REGION_BY_AREA = {
+    "hands": "hands",
+    "arms": "upper_limbs",
+    "trunk": "trunk",
+    "legs": "lower_limbs",
+    "feet": "feet",
+}
+WEEKS_A_MONTH = 30.44 / 7
 
 UNKNOWN_STAGE = "unknown stage {stage!r}; the stages are: {stages}"
 BEHIND = "the pathway is already at {current!r}, past {stage!r}"
@@ -405,6 +441,50 @@ def room_answers(
     return answers
 
 
+def _spread(total: int, items, parts: tuple[str, ...]) -> dict[str, int]:
+    """TOTAL spread over PARTS as evenly as their ranges allow (each from its minimum)."""
+    scores = {item.key: int(item.minimum) for item in items if item.key in parts}
+    room = sum(int(item.maximum) for item in items if item.key in parts) - sum(scores.values())
+    left = min(total - sum(scores.values()), room)
+    while left > 0:
+        for item in items:
+            if left and item.key in scores and scores[item.key] < item.maximum:
+                scores[item.key] += 1
+                left -= 1
+    return scores
+
+
+def severity_items_for(scale_code: str, score: float | None = None, area: str = "") -> dict[str, Any]:
+    """Realistic item scores on SCALE_CODE: its usual ones, or, given the SCORE it should come to,
+    items that add up to it. VASI's affected region is the target AREA's, at half depigmented."""
+    scale = SCALES[scale_code]
+    if scale_code in (T_VASI.code, F_VASI.code):
+        score = (0.5 if scale is F_VASI else 1.5) if score is None else score
+        region = "face" if scale is F_VASI else VASI_REGION_BY_AREA.get(area, "hands")
+        level = 50 if score * 2 <= (3 if scale is F_VASI else 100) else 100
+        items = {item.key: 0 for item in scale.items}
+        items.update({f"{region}_hu": score * 100 / level, f"{region}_depigmentation": level})
+        return items
+    usual = next((items for code, items in SEVERITY_BY_CONCERN.values() if code == scale_code), None)
+    if score is None and usual:
+        return dict(usual)
+    if len(scale.items) == 1:
+        item = scale.items[0]
+        return {item.key: int((item.minimum + item.maximum) / 2) if score is None else score}
+    if not scale.totals:  # scored per side: both sides alike
+        return {item.key: int(score or item.minimum) for item in scale.items}
+    items: dict[str, Any] = {}
+    for total in scale.totals:
+        target = int(total.minimum + (total.maximum - total.minimum) / 3) if score is None else int(score)
+        items.update(_spread(target, scale.items, total.parts))
+        score = None  # the score given is the first total's; the others take a usual value
+    for item in scale.items:  # recorded beside the totals (POSAS's overall opinion): the items' mean
+        if item.key not in items:
+            side = [v for k, v in items.items() if k.split("_")[0] == item.key.split("_")[0]]
+            items[item.key] = round(sum(side) / len(side)) if side else int(item.minimum)
+    return items
+
+
 def consultation_open(
     pathway: Pathway,
     *,
@@ -414,6 +494,8 @@ def consultation_open(
     indication: str | None = None,
     severity_scale: str = "",
     severity_score: float | None = None,
+    severity_items: dict | None = None,
+    description: dict | None = None,
     findings: str | None = None,
     area: str | None = None,
     expectation: str | None = None,
@@ -425,7 +507,12 @@ def consultation_open(
     """The consultation started (from the request, when there is one) and, unless READY is False,
     filled in as the practitioner would: goals and findings, the candidacy rules re-run on the room's
     answers (ROOM_HEALTH over the chart's), the expectation sheet discussed, ALTERNATIVES discussed and
-    baseline PHOTOS in those views."""
+    baseline PHOTOS in those views.
+
+    The findings score every item of SEVERITY_SCALE: SEVERITY_ITEMS, or items that come to
+    SEVERITY_SCORE, or the concern's usual ones (SEVERITY_BY_CONCERN). A burn or a wound is described
+    too: DESCRIPTION over the concern's usual one, a wound's weeks from the months since injury of
+    CONDITION."""
     _expect(pathway, "consultation_open")
     patient, actor = pathway.patient, pathway.practitioner
     enquiry = pathway.enquiry if pathway.enquiry is not None and pathway.enquiry.patient_id else None
@@ -444,8 +531,8 @@ def consultation_open(
                 "goals": goals,
                 "target_areas": areas,
                 "indication": indication,
-                "severity_scale": severity_scale,
-                "severity_score": severity_score,
+                **_findings_severity(indication, severity_scale, severity_score, severity_items, area),
+                **_description(indication, description, condition),
                 "fitzpatrick_type": patient.fitzpatrick_type,
                 "findings": findings,
             },
@@ -478,6 +565,32 @@ def consultation_open(
     pathway.consultation = Consultation.objects.get(pk=consultation.pk)
     pathway.stage = "consultation_open"
     return pathway
+
+
+def _findings_severity(indication, scale: str, score, items: dict | None, area: str) -> dict[str, Any]:
+    """The scale and every item score the findings record: ITEMS, or items that come to SCORE, or the
+    concern's usual ones. A code that is no scale goes to the service as it is, to be refused there."""
+    if not scale:
+        scale = SEVERITY_BY_CONCERN.get(indication, ("", {}))[0]
+        if scale == T_VASI.code and area == "face":
+            scale = F_VASI.code  # vitiligo of the face is scored on F-VASI
+    if not scale:
+        return {}
+    if items is None and scale in SCALES:
+        items = severity_items_for(scale, score, area)
+    if items is None:
+        return {"severity_scale": scale, "severity_score": score}
+    return {"severity_scale": scale, "severity_items": items}
+
+
+def _description(indication, given: dict | None, condition: dict | None) -> dict[str, Any]:
+    """A burn's depth and area, or a wound's area and weeks open: GIVEN over the concern's usual one."""
+    usual = dict(DESCRIPTION_BY_CONCERN.get(indication, {}))
+    said = CONDITION_BY_CONCERN.get(indication, {}) if condition is None else condition
+    months = said.get("months_since_injury")
+    if indication == "wound" and months is not None:
+        usual["wound_duration_weeks"] = round(months * WEEKS_A_MONTH)
+    return {**usual, **(given or {})}
 
 
 def decided(
@@ -517,14 +630,36 @@ def consent_prepared(pathway: Pathway) -> Pathway:
 
 
 def patient_signed(
-    pathway: Pathway, *, in_clinic: bool = False, photographs: bool = True, outcome_reports: bool = False
+    pathway: Pathway,
+    *,
+    in_clinic: bool = False,
+    photographs: bool = True,
+    outcome_reports: bool = False,
+    guardian: str = "",
 ) -> Pathway:
     """The patient signs with both optional choices: in the portal (a portal account is made with the
-    pathway's password when the patient has none), or IN_CLINIC, typed and witnessed by the practitioner."""
+    pathway's password when the patient has none), or IN_CLINIC, typed and witnessed by the practitioner.
+    A young person's consent is signed at the clinic by a parent, GUARDIAN (default: DEFAULT_GUARDIAN
+    and the young person's family name), with the young person's assent, witnessed by the practitioner."""
     _expect(pathway, "patient_signed")
     patient = pathway.patient
     consent = Consent.objects.get(pk=pathway.consent.pk)
-    if in_clinic:
+    if consent.minor:
+        name = guardian or f"{DEFAULT_GUARDIAN} {patient.family_name}"
+        pathway.consent = consent_sign_with_guardian(
+            consent=consent,
+            practitioner=pathway.practitioner,
+            password=pathway.password,
+            guardian_name=name,
+            guardian_relationship=Consent.Relationship.PARENT,
+            guardian_signature=name,
+            assent=True,
+            young_person_name=patient.full_name,
+            photographs=photographs,
+            outcome_reports=outcome_reports,
+            understood=True,
+        )
+    elif in_clinic:
         pathway.consent = consent_sign_in_clinic(
             consent=consent,
             practitioner=pathway.practitioner,

@@ -92,7 +92,11 @@ def _vitiligo_answers(**health) -> dict:
         "area": "face",
         "age": 34,
         "health": {**FIT_AND_WELL, **health},
-        "condition": {"vitiligo_stable_months": 18, "wound_open": None, "months_since_injury": None},
+        "condition": {
+            "patches_diagnosed": True,
+            "vitiligo_stable_months": 18,
+            "vitiligo_treatments_tried": True,
+        },
         "expectation": "gradual_improvement",
     }
 
@@ -123,11 +127,17 @@ def _pathway(patient, practitioner):
     consultations.consultation_update(
         consultation=decided,
         actor=practitioner,
-        data={"indication": "vitiligo", "severity_scale": "f_vasi", "severity_score": "0.8"},
+        data={
+            "indication": "vitiligo",
+            "severity_scale": "f_vasi",
+            "severity_items": {"face_hu": 1.6, "face_depigmentation": 50},
+        },
     )
     answers = chart_answers(patient, concerns=["vitiligo"], area="face", expectation="gradual_improvement")
     answers["health"] = dict(FIT_AND_WELL)
-    answers["condition"]["vitiligo_stable_months"] = 18
+    answers["condition"].update(
+        patches_diagnosed=True, vitiligo_stable_months=18, vitiligo_treatments_tried=True
+    )
     consultations.consultation_assessment_run(consultation=decided, actor=practitioner, answers=answers)
     consultations.consultation_expectations_discussed(consultation=decided, actor=practitioner)
     consultations.consultation_decide(

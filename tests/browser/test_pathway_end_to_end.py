@@ -30,6 +30,8 @@ ENQUIRER = "Jo Rivers"
 PORTAL_USERNAME = "jorivers"
 PORTAL_PASSWORD = "tidal meadow lantern 42"
 THERAPY = "Autologous skin cell suspension (spray-on skin cells)"
+# The same therapy as a patient reads its name.
+PLAIN_THERAPY = "Spray-on skin cells made from your own skin"
 SCREENING_QUESTIONS = (
     "Are you pregnant or breastfeeding?",
     "Do you have a skin infection where you would like treatment, or nearby?",
@@ -40,8 +42,8 @@ SCREENING_QUESTIONS = (
     "Do you have a genetic condition of the skin or connective tissue (for example Ehlers-Danlos or "
     "Marfan syndrome)?",
     "Are you allergic to local anaesthetic (the numbing injection) or adrenaline?",
-    "Are you allergic to antiseptics, antibiotics, DMSO, trypsin or animal products (beef, pork or mouse "
-    "material)?",
+    "Are you allergic to antiseptics, antibiotics, DMSO (used to freeze cells), trypsin (an enzyme) or "
+    "animal products (beef, pork or mouse material)?",
     "Do you get cold sores?",
 )
 # The practitioner's candidacy form asks the same questions in short; nothing is on the new chart yet.
@@ -107,7 +109,13 @@ def _visitor_assesses_and_asks_for_a_consultation(page, clinic_name: str) -> Non
     ).check()
     for question in SCREENING_QUESTIONS:
         page.get_by_role("group", name=question, exact=True).get_by_label("No", exact=True).check()
+    page.get_by_role(
+        "group", name=re.compile("Has a doctor diagnosed the cause of your light patches")
+    ).get_by_label("Yes", exact=True).check()
     page.get_by_label("If you have vitiligo: for how many months has it been stable?").fill("18")
+    page.get_by_role(
+        "group", name=re.compile("Have you tried creams and at least 3 months of light therapy")
+    ).get_by_label("Yes", exact=True).check()
     page.get_by_role("group", name="What are you hoping for?").get_by_label(
         "A gradual improvement over months"
     ).check()
@@ -119,15 +127,15 @@ def _visitor_assesses_and_asks_for_a_consultation(page, clinic_name: str) -> Non
     expect(main).to_contain_text("cell therapy may be suitable for you")
     expect(page.locator(".candidacy-outcome")).to_have_text("You may be a suitable candidate")
     expect(page.get_by_role("heading", name="Treatments that may suit you")).to_be_visible()
-    expect(page.locator(".candidacy-therapies")).to_contain_text(THERAPY)
+    expect(page.locator(".candidacy-therapies")).to_contain_text(PLAIN_THERAPY)
     expect(page.get_by_role("heading", name="Other treatments worth discussing")).to_be_visible()
     expect(page.locator(".candidacy-alternatives li").first).to_be_visible()
     expect(page.get_by_role("heading", name="What to expect", exact=True)).to_be_visible()
-    sheet = page.get_by_role("article", name=re.compile("spray-on skin cells"))
+    sheet = page.get_by_role("article", name=PLAIN_THERAPY)
     expect(sheet.get_by_role("heading", name="Recovery")).to_be_visible()
-    expect(sheet.locator(".candidacy-evidence li").first).to_be_visible()
-    # Published figures carry their source tag and citation.
-    expect(sheet.locator(".candidacy-evidence li").first).to_contain_text(re.compile(r"\[S\d+\] \S"))
+    expect(sheet.locator(".candidacy-benefits li").first).to_be_visible()
+    # Patients read the figures in plain words: source tags and review flags stay on staff pages.
+    expect(sheet).not_to_contain_text(re.compile(r"\[S\d+|nverified"))
     _no_sideways_scrolling(page)
 
     page.get_by_role("link", name="Request a consultation").first.click()
@@ -151,8 +159,8 @@ def _nurse_registers_the_enquirer_with_a_portal_account(page) -> Patient:
     page.get_by_role("link", name=ENQUIRER).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Request from {ENQUIRER}")
     assessment = page.get_by_role("region", name="Self-assessment")
-    expect(assessment.locator(".candidacy-outcome")).to_have_text("You may be a suitable candidate")
-    expect(assessment).to_contain_text(THERAPY)
+    expect(assessment.locator(".candidacy-outcome")).to_have_text("Candidate: no rule raised a concern")
+    expect(assessment).to_contain_text(PLAIN_THERAPY)
     expect(page.get_by_role("region", name="Contact")).to_contain_text("Weekday mornings")
 
     page.get_by_role("link", name="Register as a patient").click()
@@ -199,10 +207,16 @@ def _practitioner_runs_the_consultation(page, tmp_path) -> Consultation:
 
     findings = page.get_by_role("region", name="Findings")
     findings.get_by_label("Indication").select_option("vitiligo")
-    findings.get_by_label("Severity scale").select_option("f_vasi")
-    findings.get_by_label("Severity score").fill("0.8")
     findings.get_by_label("Fitzpatrick skin type").select_option("IV")
     findings.get_by_label("Findings", exact=True).fill("Stable depigmented patches on both cheeks.")
+    findings.get_by_role("button", name="Save findings").click()
+    expect(page.get_by_text("The findings are saved.")).to_be_visible()
+    # The indication offers its scales; F-VASI is scored item by item.
+    findings = page.get_by_role("region", name="Findings")
+    findings.get_by_label("Severity scale").select_option("f_vasi")
+    findings.locator("summary", has_text="F-VASI").click()
+    findings.get_by_label("Face: hand units").fill("1.6")
+    findings.get_by_label("Face: residual depigmentation").select_option("50")
     findings.get_by_role("button", name="Save findings").click()
     expect(page.get_by_text("The findings are saved.")).to_be_visible()
 
@@ -229,9 +243,13 @@ def _practitioner_runs_the_consultation(page, tmp_path) -> Consultation:
     for question in PRACTITIONER_QUESTIONS:
         answers.get_by_label(question, exact=True).select_option("no")
     answers.get_by_label("Vitiligo stable for (months)").fill("18")
+    answers.get_by_label("Light patches diagnosed by a doctor").select_option("yes")
+    answers.get_by_label(
+        "Creams and at least 3 months of phototherapy tried without enough response"
+    ).select_option("yes")
     answers.get_by_role("button", name="Run the assessment").click()
     expect(page.get_by_text("The candidacy assessment is recorded with your answers.")).to_be_visible()
-    expect(candidacy.locator(".candidacy-outcome")).to_have_text("You may be a suitable candidate")
+    expect(candidacy.locator(".candidacy-outcome")).to_have_text("Candidate: no rule raised a concern")
 
     expectations = page.get_by_role("region", name="Expectation sheet")
     expect(expectations.get_by_role("heading", name="Recovery").first).to_be_visible()

@@ -11,7 +11,7 @@ EXAMPLE = {
     "area": "face",
     "age": 34,
     "health": dict(HEALTHY),
-    "condition": {"vitiligo_stable_months": 18, "wound_open": None, "months_since_injury": None},
+    "condition": {"patches_diagnosed": True, "vitiligo_stable_months": 18, "vitiligo_treatments_tried": True},
     "expectation": "gradual_improvement",
 }
 

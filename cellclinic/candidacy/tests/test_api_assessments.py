@@ -20,11 +20,18 @@ def test_the_contract_example_is_suitable_and_explained(api_as):
         "autologous_skin_cell_suspension",
         "melanocyte_keratinocyte_transplant",
     ]
-    assert all(t["name"] and t["reasons"] for t in body["therapies"])
+    statuses = {t["code"]: t["status"] for t in body["therapies"]}
+    assert statuses == {
+        "autologous_skin_cell_suspension": "suitable",
+        # No source gives MKTP an age limit: adults only, and a practitioner checks.
+        "melanocyte_keratinocyte_transplant": "consult",
+    }
+    assert all(t["name"] and (t["reasons"] or t["status"] == "suitable") for t in body["therapies"])
     assert "nb_uvb_phototherapy" in [a["code"] for a in body["alternatives"]]
     assert all(a["why"] for a in body["alternatives"])
-    assert body["reasons"] == []
-    assert body["ruleset"].startswith("2026.11-")
+    assert [r["rule"] for r in body["reasons"]] == ["limit_not_confirmed:melanocyte_keratinocyte_transplant"]
+    assert body["urgent"] == [] and body["excluded"] == []
+    assert body["ruleset"].startswith("2026.12-")
     assert [s["code"] for s in body["expectations"]["therapies"]] == [t["code"] for t in body["therapies"]]
     stored = Assessment.objects.get()
     assert str(stored.public_id) == body["id"]
@@ -48,8 +55,8 @@ def test_omitted_health_answers_count_as_not_answered(api_as):
     body = api_as(None).post(URL, data).json()
 
     assert body["outcome"] == "consult"
-    assert [r["rule"] for r in body["reasons"]] == ["unanswered"]
-    assert "genetic skin or connective tissue conditions" in body["reasons"][0]["text"]
+    unanswered = next(r for r in body["reasons"] if r["rule"] == "unanswered")
+    assert "genetic skin or connective tissue conditions" in unanswered["text"]
 
 
 def test_pregnancy_is_not_suitable_now(api_as):
@@ -73,6 +80,22 @@ def test_pregnancy_is_not_suitable_now(api_as):
         ({"health": {"smoker": False}}, "health.smoker"),
         ({"condition": {"vitiligo_stable_months": -3}}, "condition.vitiligo_stable_months"),
         ({"allergies": ["trypsin"]}, "allergies"),
+        ({"age": 121}, "age"),
+        ({"age": 4000}, "age"),
+        ({"condition": {"wound_open": "open"}}, "condition.wound_open"),
+        ({"condition": {"weeks_of_wound_care": 1.5}}, "condition.weeks_of_wound_care"),
+        ({"condition": {"skin_colour": 3}}, "condition.skin_colour"),
+        # Contradictions: a healed wound with 0 months since the injury; longer than a lifetime; care
+        # for longer than the wound has existed.
+        (
+            {"concerns": ["scar"], "condition": {"wound_open": False, "months_since_injury": 0}},
+            "condition.months_since_injury",
+        ),
+        ({"age": 3, "condition": {"vitiligo_stable_months": 100}}, "condition.vitiligo_stable_months"),
+        (
+            {"concerns": ["wound"], "condition": {"months_since_injury": 1, "weeks_of_wound_care": 40}},
+            "condition.weeks_of_wound_care",
+        ),
     ],
 )
 def test_invalid_answers_name_the_field_and_change_nothing(api_as, changes, field):
@@ -82,6 +105,31 @@ def test_invalid_answers_name_the_field_and_change_nothing(api_as, changes, fiel
     assert field in [error["field"] for error in response.json()["errors"]]
     assert not Assessment.objects.exists()
     assert not AuditEvent.objects.exists()
+
+
+def test_a_16_year_old_is_sent_to_a_practitioner_with_a_parent_or_guardian(api_as):
+    body = api_as(None).post(URL, payload(age=16)).json()
+
+    assert body["outcome"] == "consult"
+    assert any("parent or guardian" in r["text"] for r in body["reasons"] if r["rule"] == "under_18")
+
+
+def test_an_open_wound_is_urgent_and_the_answer_says_whom_to_contact(api_as):
+    body = (
+        api_as(None)
+        .post(
+            URL,
+            payload(
+                concerns=["wound"],
+                area="legs",
+                condition={"wound_open": True, "wound_infected": True, "months_since_injury": 2},
+            ),
+        )
+        .json()
+    )
+
+    assert body["outcome"] == "consult"
+    assert body["urgent"] and any("emergency" in text for text in body["urgent"])
 
 
 def test_missing_concerns_name_the_field(api_as):

@@ -5,6 +5,7 @@ from datetime import date
 import pytest
 
 from cellclinic.audit.models import AuditEvent
+from cellclinic.candidacy.engine import CONDITION_KEYS
 from cellclinic.candidacy.models import Assessment, Enquiry
 from cellclinic.candidacy.services import (
     assessment_run,
@@ -88,11 +89,7 @@ def test_chart_answers_take_the_age_history_and_allergies_from_the_chart(patient
     assert answers["health"]["pregnant_or_breastfeeding"] is None
     assert answers["health"]["generally_fit_and_healthy"] is None
     assert answers["allergies"] == ["trypsin"]
-    assert answers["condition"] == {
-        "vitiligo_stable_months": None,
-        "wound_open": None,
-        "months_since_injury": None,
-    }
+    assert answers["condition"] == dict.fromkeys(CONDITION_KEYS)
     assessment_run(answers=answers, source="practitioner", patient=patient_a, actor=dr_ada)
 
 

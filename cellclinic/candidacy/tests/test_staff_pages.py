@@ -84,8 +84,9 @@ def test_the_detail_shows_contact_and_the_attached_result(client, nurse_bo, enqu
     body = client.get(f"/enquiries/{enquiry_a.pk}/").content.decode()
 
     assert "mo@example.org" in body and "07700 900123" in body
-    assert "You may be a suitable candidate" in body
-    assert "Autologous skin cell suspension" in body
+    assert "Candidate: no rule raised a concern" in body
+    assert "Spray-on skin cells made from your own skin" in body
+    assert "Rule set 2026.12-" in body
     assert "Register as a patient" in body
     assert "Start consultation" not in body
 

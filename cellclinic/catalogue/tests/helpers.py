@@ -9,6 +9,7 @@ version = "1"
 summary = "A therapy used by the tests."
 cell_source = "autologous"
 cell_type = "Cultured fibroblasts"
+steps = ["harvest", "injection"]
 
 [[indications]]
 code = "scar"
@@ -30,6 +31,16 @@ description = "Intradermal injection"
 
 [sessions]
 count = { value = 3, source = "S1" }
+
+[patient]
+name = "Injections of your own lab-grown skin cells"
+about = "Your own skin cells are grown in a laboratory and injected into your scars."
+
+[[patient.how]]
+text = "A small piece of skin is taken from behind your ear."
+
+[[patient.recovery]]
+text = "The treated area can be red for a few days."
 
 [sources]
 S1 = "A source for the tests"

@@ -262,7 +262,8 @@ def test_it_refuses_an_alternative_for_an_unknown_indication(tmp_path):
     path = tmp_path / "alternatives.toml"
     path.write_text(
         '[[alternatives]]\ncode = "peel"\nname = "Chemical peel"\nindications = ["acne"]\n'
-        'summary = "A peel."\nbetter_when = ["Surface only"]\n',
+        'summary = "A peel."\nbetter_when = ["Surface only"]\n'
+        'patient_summary = "A peel."\npatient_better_when = ["Only the surface of your skin is affected"]\n',
         encoding="utf-8",
     )
 
@@ -275,7 +276,7 @@ def test_it_refuses_an_alternative_for_an_unknown_indication(tmp_path):
 def test_it_refuses_an_alternative_code_defined_twice(tmp_path):
     entry = (
         '[[alternatives]]\ncode = "peel"\nname = "Peel"\nindications = ["scar"]\n'
-        'summary = "S."\nbetter_when = ["W"]\n'
+        'summary = "S."\nbetter_when = ["W"]\npatient_summary = "A peel."\npatient_better_when = ["W"]\n'
     )
     first, second = tmp_path / "a.toml", tmp_path / "b.toml"
     first.write_text(entry, encoding="utf-8")

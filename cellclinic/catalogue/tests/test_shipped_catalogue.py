@@ -99,7 +99,7 @@ def test_the_donor_constructs_have_their_time_limits(catalogue):
 
     assert [(s.max, s.unit, s.after) for s in construct.shelf_life] == [(15, "minutes", "opening")]
     assert [(s.max, s.unit, s.after) for s in substitute.shelf_life] == [
-        (6, "months", "manufacture"),
+        (6, "months", "cryopreservation"),
         (30, "minutes", "thawing"),
     ]
     assert (substitute.storage.temperature_c.min, substitute.storage.temperature_c.max) == (-85, -65)

@@ -63,7 +63,8 @@ def test_a_clinic_directory_can_add_alternatives(tmp_path):
     write_therapy(tmp_path)
     (tmp_path / "alternatives.toml").write_text(
         '[[alternatives]]\ncode = "chemical_peel"\nname = "Chemical peel"\nindications = ["sun_damage"]\n'
-        'summary = "A peel."\nbetter_when = ["Only the surface is affected"]\n',
+        'summary = "A peel."\nbetter_when = ["Only the surface is affected"]\n'
+        'patient_summary = "A peel."\npatient_better_when = ["Only the surface of your skin is affected"]\n',
         encoding="utf-8",
     )
 

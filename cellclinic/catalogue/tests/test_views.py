@@ -113,7 +113,7 @@ def test_the_list_page_counts_the_consents_and_plans_made_on_each_version(
     assert response.context["usage_labels"] == ["Consents", "Plans"]
     rows = version_rows(response.content.decode())
     fibroblast = "Autologous cultured fibroblast injection"
-    assert [fibroblast, "1.0 Current", f"{CULTURED}.toml", "0", "0"] in rows
+    assert [fibroblast, "1.1 Current", f"{CULTURED}.toml", "0", "0"] in rows
     # Newest first; "1.0" as stored and "1.0.0" in the file are one version.
     test_rows = [row for row in rows if row[0] == "Test therapy"]
     assert test_rows == [
@@ -202,10 +202,14 @@ def test_every_shipped_therapy_page_renders(client, dr_ada):
 def test_it_marks_unverified_numbers_and_gaps(client, dr_ada):
     client.force_login(dr_ada)
 
-    verified = client.get(FIBROBLAST_URL).content.decode()
+    acne = client.get("/catalogue/autologous_fibroblast_injection_acne_scars/").content.decode()
     mktp = client.get("/catalogue/melanocyte_keratinocyte_transplant/").content.decode()
 
-    assert "badge-unverified" not in verified
+    # The acne-scar protocol's own figures are all sourced; only a shared step carries a flag.
+    before_steps, rest = acne.split('<section class="card" aria-labelledby="h-steps">')
+    steps, after_steps = rest.split('<section class="card" aria-labelledby="h-restrictions">')
+    assert "badge-unverified" not in before_steps + after_steps
+    assert "badge-unverified" in steps
     assert "Not confirmed in a source" in mktp
     assert "Usually one procedure; no source confirms it." in mktp
     assert mktp.count('class="badge badge-unverified"') >= 2
@@ -235,7 +239,7 @@ def test_an_unknown_therapy_is_not_found(client, dr_ada):
     assert client.get("/catalogue/no_such_therapy/").status_code == 404
 
 
-@pytest.mark.parametrize("url", [LIST_URL, FIBROBLAST_URL, f"{FIBROBLAST_URL}version/1.0/"])
+@pytest.mark.parametrize("url", [LIST_URL, FIBROBLAST_URL, f"{FIBROBLAST_URL}version/1.1/"])
 def test_a_portal_user_gets_not_found(client, pat, url):
     client.force_login(pat)
 
@@ -251,3 +255,88 @@ def test_an_anonymous_visitor_is_sent_to_sign_in(client, url):
 
     assert response.status_code == 302
     assert response["Location"] == f"{reverse('accounts:login')}?next={url}"
+
+
+def section(body: str, heading_id: str) -> str:
+    """The text of the card whose heading has HEADING_ID, without tags."""
+    card = body.split(f'aria-labelledby="{heading_id}"', 1)[1].split("</section>", 1)[0]
+    return " ".join(re.sub(r"<[^>]+>", " ", card).split())
+
+
+def test_the_detail_page_shows_each_step_with_its_screening_risks(client, dr_ada):
+    client.force_login(dr_ada)
+
+    body = client.get("/catalogue/autologous_skin_cell_suspension/").content.decode()
+
+    steps = section(body, "h-steps")
+    assert steps.index("1. Harvest") < steps.index("2. Bed preparation") < steps.index("3. Application")
+    assert "Injection" not in steps
+    assert "Cold sores (herpes labialis)" in steps and "No source states this for bed preparation" in steps
+    assert 'href="#step-source-S13"' in body and 'id="step-source-S13"' in body
+
+
+def test_the_detail_page_shows_ages_in_months_and_the_maximum_age(client, dr_ada):
+    client.force_login(dr_ada)
+
+    suspension = section(
+        client.get("/catalogue/autologous_skin_cell_suspension/").content.decode(), "h-indications"
+    )
+    acne = section(
+        client.get("/catalogue/autologous_fibroblast_injection_acne_scars/").content.decode(), "h-indications"
+    )
+
+    assert "1 month [S13] [S20]" in suspension and "15 years" in suspension
+    assert "18 years [S11]" in acne and "65 years [S11]" in acne
+
+
+def test_the_detail_page_shows_what_the_label_requires(client, dr_ada):
+    client.force_login(dr_ada)
+
+    indications = section(
+        client.get("/catalogue/cryopreserved_fibroblast_dermal_substitute/").content.decode(), "h-indications"
+    )
+
+    assert "weeks_of_wound_care at least 6" in indications
+    assert "tendon_or_bone_exposed no" in indications
+    assert "for a diabetic foot ulcer that has had at least 6 weeks of wound care" in indications
+
+
+def test_the_detail_page_shows_the_study_and_its_registry(client, dr_ada):
+    client.force_login(dr_ada)
+
+    acne = client.get("/catalogue/autologous_fibroblast_injection_acne_scars/").content.decode()
+    folds = client.get(FIBROBLAST_URL).content.decode()
+
+    assert "NCT00642642" in section(acne, "h-study")
+    assert 'aria-labelledby="h-study"' not in folds
+
+
+def test_the_detail_page_says_when_no_screening_answer_is_exempt(client, dr_ada, settings, tmp_path):
+    block = (
+        '\n[[exemptions]]\nscreening = "herpes_labialis"\nwhy = "Never given on the face"\nsource = "S1"\n'
+    )
+    write_therapy(tmp_path, changed("\n[patient]\n", block + "\n[patient]\n"))
+    settings.CELLCLINIC_CATALOGUE_DIRS = [str(tmp_path)]
+    client.force_login(dr_ada)
+
+    shipped = section(client.get(FIBROBLAST_URL).content.decode(), "h-restrictions")
+    exempt = section(client.get("/catalogue/test_therapy/").content.decode(), "h-restrictions")
+
+    assert 'None: every "yes" on the screening checklist goes to a practitioner' in shipped
+    assert "Cold sores (herpes labialis) Never given on the face [S1]" in exempt
+
+
+def test_the_detail_page_keeps_what_patients_read_apart(client, dr_ada):
+    client.force_login(dr_ada)
+
+    body = client.get("/catalogue/autologous_fibroblast_injection_acne_scars/").content.decode()
+
+    patients = section(body, "h-patient")
+    assert "Injections of your own lab-grown skin cells for acne scars" in patients
+    assert "dented acne scars on your cheeks" in patients
+    assert "43 out of 100 people treated" in patients
+    assert "Taking a small piece of your own skin" in patients
+    assert "Taking part is your choice" in patients
+    # Instructions to the team stay on the staff side.
+    assert "can only ever be used for you" not in patients
+    assert "Instruction to the team" in section(body, "h-restrictions")

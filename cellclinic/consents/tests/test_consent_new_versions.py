@@ -1,22 +1,27 @@
 """The consent page reads the protocol version a consent was made on, and says when the decision's differs."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
-from cellclinic.catalogue.loader import BUILTIN_THERAPY_DIR
+from cellclinic.catalogue.loader import BUILTIN_THERAPY_DIR, catalogue_load
 from cellclinic.consents.models import Consent
 from cellclinic.consultations.models import Consultation
 from cellclinic.consultations.tests.conftest import THERAPY
 
 pytestmark = pytest.mark.django_db
 
+SHIPPED = catalogue_load().therapies[THERAPY].version  # the version the decision is made on
+VERSION_LINE = re.compile(r'^version = "[0-9.]+"\n', re.MULTILINE)
+
 
 @pytest.fixture
 def newer_version(settings, tmp_path):
-    """The shipped protocol of THERAPY again as version 2.0, now the current one."""
+    """The shipped protocol of THERAPY again as version 20.0, now the current one."""
     text = (BUILTIN_THERAPY_DIR / f"{THERAPY}.toml").read_text(encoding="utf-8")
-    assert 'version = "1.0"\n' in text
-    (tmp_path / f"{THERAPY}-2.toml").write_text(text.replace('version = "1.0"\n', 'version = "2.0"\n', 1))
+    assert f'version = "{SHIPPED}"\n' in text
+    (tmp_path / f"{THERAPY}-2.toml").write_text(VERSION_LINE.sub('version = "20.0"\n', text, count=1))
     settings.CELLCLINIC_CATALOGUE_DIRS = [str(tmp_path)]
 
 
@@ -27,7 +32,7 @@ def test_an_existing_consent_is_shown_with_the_version_it_was_made_on(client, dr
 
     assert response.status_code == 200
     assert response.context["live_consent"] == consent
-    assert response.context["therapy"].version == consent.therapy_version == "1.0"
+    assert response.context["therapy"].version == consent.therapy_version == SHIPPED
 
 
 def test_a_new_consent_follows_the_version_decided_on_when_the_catalogue_moved_on(
@@ -38,12 +43,12 @@ def test_a_new_consent_follows_the_version_decided_on_when_the_catalogue_moved_o
     response = client.get(reverse("consents:new", args=[decided.pk]))
 
     body = response.content.decode()
-    assert response.context["therapy"].version == "1.0"
-    assert "(protocol version 1.0)" in body
-    assert "The catalogue now also holds version 2.0 of this protocol" in body
+    assert response.context["therapy"].version == SHIPPED
+    assert f"(protocol version {SHIPPED})" in body
+    assert "The catalogue now also holds version 20.0 of this protocol" in body
     client.post(reverse("consents:new", args=[decided.pk]))
     consent = Consent.objects.get(consultation=decided)
-    assert consent.therapy_version == "1.0" and consent.document["therapy"]["version"] == "1.0"
+    assert consent.therapy_version == SHIPPED and consent.document["therapy"]["version"] == SHIPPED
 
 
 def test_no_consent_on_a_decided_version_that_is_gone(client, dr_ada, decided):
@@ -62,5 +67,5 @@ def test_no_warning_when_the_decision_names_the_current_version(client, dr_ada, 
 
     body = client.get(reverse("consents:new", args=[decided.pk])).content.decode()
 
-    assert "(protocol version 1.0)" in body
+    assert f"(protocol version {SHIPPED})" in body
     assert "The consultation decided on version" not in body

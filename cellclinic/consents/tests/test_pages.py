@@ -31,7 +31,7 @@ def test_consent_new_and_detail(client, dr_ada, decided):
     page = client.get(_url("consent_detail", consent.pk))
     assert (
         page.status_code == 200
-        and b"The procedure" in page.content
+        and b"What the treatment is for and what it involves" in page.content
         and b"Patient signs here in clinic" in page.content
     )
 

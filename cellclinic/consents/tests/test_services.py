@@ -8,6 +8,7 @@ from django.core.files.storage import default_storage
 
 from cellclinic.audit.models import AuditEvent, Signature
 from cellclinic.audit.services import record_hash
+from cellclinic.consents.document import TEMPLATE_VERSION
 from cellclinic.consents.models import Consent
 from cellclinic.consents.pdf import NOT_SIGNED
 from cellclinic.consents.selectors import consent_in_force, consents_for_patient
@@ -46,8 +47,9 @@ def _pdf_text(content: bytes) -> str:
 
 def test_prepare_makes_the_document_from_the_catalogue(consent, decided, dr_ada):
     assert consent.status == Consent.Status.AWAITING_PATIENT
-    assert consent.therapy_code == THERAPY and consent.template_version == "1.0"
-    assert consent.document["title"].startswith("Consent to treatment")
+    assert consent.therapy_code == THERAPY and consent.template_version == TEMPLATE_VERSION
+    # THERAPY is offered only within a study: its consent is a research consent.
+    assert consent.document["title"].startswith("Consent to take part in research")
     assert consent.document_hash == record_hash(consent.document)
     assert consent.consultation == decided and consent.patient_id == decided.patient_id
     assert AuditEvent.objects.filter(action="consent.prepare", object_id=str(consent.pk)).count() == 1
@@ -100,7 +102,7 @@ def test_the_signed_pdf_is_stored_with_its_hash(signed_consent, patient_a):
     assert content.startswith(b"%PDF-") and hashlib.sha256(content).hexdigest() == consent.pdf_sha256
     text = _pdf_text(content)
     assert patient_a.full_name in text and patient_a.mrn in text
-    assert "Consent to treatment" in text and "acne scars" in text.lower()
+    assert "Consent to take part in research" in text and "acne scars" in text.lower()
     assert "CONSENTED: Grace Hopper" in text and "AUTHORED: Ada Okafor" in text
     assert " UTC" in text and "record SHA-256" in text
     assert NOT_SIGNED.replace("—", "") not in text.replace("\x97", "")

@@ -21,19 +21,26 @@ def test_start_list_read_and_patch(api_as, dr_ada, patient_a):
     assert api.get(f"/api/v1/consultations/{cid}").json()["id"] == cid
     patched = api.patch(
         f"/api/v1/consultations/{cid}",
-        {"goals": "Smoother", "target_areas": ["chin"], "severity_scale": "vss", "severity_score": 6},
+        {
+            "goals": "Smoother",
+            "target_areas": ["chin"],
+            "severity_scale": "vss",
+            "severity_items": {"vascularity": 1, "pigmentation": 1, "pliability": 3, "height": 1},
+        },
     )
     assert patched.status_code == 200
     assert patched.json()["severity_score"] == 6 and patched.json()["target_areas"] == ["chin"]
+    assert patched.json()["severity_totals"] == {"total": 6}
     assert AuditEvent.objects.filter(action="consultation.update").count() == 1
 
 
 def test_patch_errors_name_the_field_and_change_nothing(api_as, dr_ada, consultation):
     api = api_as(dr_ada)
     url = f"/api/v1/consultations/{consultation.pk}"
-    response = api.patch(url, {"severity_scale": "vss", "severity_score": 99})
+    items = {"vascularity": 1, "pigmentation": 1, "pliability": 3, "height": 9}
+    response = api.patch(url, {"severity_scale": "vss", "severity_items": items})
     assert response.status_code == 422
-    assert response.json()["errors"][0]["field"] == "severity_score"
+    assert response.json()["errors"][0]["field"] == "severity_items.height"
     assert api.patch(url, {"status": "decided"}).status_code == 422
     assert api.patch(url, {"goals": None}).status_code == 422
     consultation.refresh_from_db()
@@ -73,7 +80,8 @@ def test_access(api_as, consultation, consent, nurse_bo, dr_cy, lab_li, pat, pat
 def test_read_a_consent(api_as, dr_ada, signed_consent):
     body = api_as(dr_ada).get(f"/api/v1/consents/{signed_consent.pk}").json()
     assert body["status"] == "signed" and body["photographs"] is True and body["outcome_reports"] is False
-    assert body["document"]["title"].startswith("Consent to treatment")
+    # The persona's acne scar is treated only within a study: its consent is a research consent.
+    assert body["document"]["title"].startswith("Consent to take part in research")
     assert [s["meaning"] for s in body["signatures"]] == ["authored", "consented"]
     assert body["pdf_sha256"] == signed_consent.pdf_sha256
 

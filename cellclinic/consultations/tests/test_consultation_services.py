@@ -19,6 +19,7 @@ from cellclinic.consultations.services import (
     consultation_update,
     decision_record,
 )
+from cellclinic.consultations.severity import VASI_REGIONS
 from cellclinic.core.errors import Forbidden, InvalidInput
 from cellclinic.demo.builder import at_stage, room_answers
 from conftest import PASSWORD
@@ -26,6 +27,8 @@ from conftest import PASSWORD
 from .conftest import THERAPY
 
 pytestmark = pytest.mark.django_db
+
+VSS_7 = {"vascularity": 2, "pigmentation": 1, "pliability": 3, "height": 1}
 
 
 def _events(action):
@@ -74,7 +77,7 @@ def test_update_writes_only_changes_with_one_event(consultation, dr_ada):
             "goals": "  Smoother cheeks  ",
             "target_areas": ["left cheek", " right  cheek ", "", "left cheek"],
             "severity_scale": "vss",
-            "severity_score": "7",
+            "severity_items": VSS_7,
         },
     )
     consultation.refresh_from_db()
@@ -82,7 +85,7 @@ def test_update_writes_only_changes_with_one_event(consultation, dr_ada):
     assert consultation.target_areas == ["left cheek", "right cheek"]
     assert consultation.severity_score == Decimal("7.00")
     [event] = _events("consultation.update")
-    assert set(event.after) == {"goals", "target_areas", "severity_scale", "severity_score"}
+    assert set(event.after) == {"goals", "target_areas", "severity_scale", "severity_items", "severity_score"}
     consultation_update(consultation=consultation, actor=dr_ada, data={"goals": "Smoother cheeks"})
     assert len(_events("consultation.update")) == 1  # no change, no event
 
@@ -92,9 +95,10 @@ def test_update_writes_only_changes_with_one_event(consultation, dr_ada):
     [
         ({"indication": "tattoo"}, "indication"),
         ({"fitzpatrick_type": "VII"}, "fitzpatrick_type"),
-        ({"severity_scale": "wsrs", "severity_score": 3}, "severity_scale"),
-        ({"severity_scale": "vss", "severity_score": 14}, "severity_score"),
-        ({"severity_scale": "vss", "severity_score": "2.5"}, "severity_score"),
+        ({"severity_scale": "wsrs", "severity_items": {"left": 3, "right": 3}}, "severity_scale"),
+        ({"severity_scale": "vss", "severity_items": {**VSS_7, "height": 4}}, "severity_items.height"),
+        ({"severity_scale": "vss", "severity_items": {**VSS_7, "height": "2.5"}}, "severity_items.height"),
+        ({"severity_scale": "vss", "severity_score": 7}, "severity_score"),
         ({"severity_score": 3}, "severity_scale"),
         ({"target_areas": "x" * 61}, "target_areas"),
         ({"target_areas": [1, 2]}, "target_areas"),
@@ -114,15 +118,17 @@ def test_update_refuses_bad_input_and_changes_nothing(consultation, dr_ada, data
 
 def test_a_new_indication_must_keep_a_fitting_scale(consultation, dr_ada):
     consultation_update(
-        consultation=consultation, actor=dr_ada, data={"severity_scale": "vss", "severity_score": 5}
+        consultation=consultation, actor=dr_ada, data={"severity_scale": "vss", "severity_items": VSS_7}
     )
     with pytest.raises(InvalidInput) as exc:
         consultation_update(consultation=consultation, actor=dr_ada, data={"indication": "vitiligo"})
     assert _fields(exc) == {"severity_scale"}
+    vasi = {f"{region}_{part}": 0 for region, _ in VASI_REGIONS for part in ("hu", "depigmentation")}
+    vasi.update(hands_hu=3, hands_depigmentation=50, trunk_hu=4, trunk_depigmentation=75)
     consultation_update(
         consultation=consultation,
         actor=dr_ada,
-        data={"indication": "vitiligo", "severity_scale": "t_vasi", "severity_score": "4.5"},
+        data={"indication": "vitiligo", "severity_scale": "t_vasi", "severity_items": vasi},
     )
     consultation.refresh_from_db()
     assert (consultation.indication, consultation.severity_score) == ("vitiligo", Decimal("4.50"))
@@ -249,7 +255,7 @@ def test_a_wrong_password_signs_nothing_and_changes_nothing(ready, dr_ada):
 
 def test_the_signed_decision(decided, dr_ada):
     assert decided.status == "decided" and decided.decided_at is not None
-    assert decided.therapy_code == THERAPY and decided.therapy_version == "1.0"
+    assert decided.therapy_code == THERAPY and decided.therapy_version == "1.1"
     [signature] = Signature.objects.filter(object_type="consultation", object_id=str(decided.pk))
     assert signature.meaning == "authored" and signature.signer == dr_ada
     from cellclinic.audit.services import record_hash

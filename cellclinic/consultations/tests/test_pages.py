@@ -80,9 +80,17 @@ def test_the_practitioner_works_through_the_sections(client, dr_ada, consultatio
     assert response.status_code == 302
     response = client.post(
         _url("findings", consultation.pk),
-        {"indication": "scar", "severity_scale": "vss", "severity_score": "20", "fitzpatrick_type": "II"},
+        {
+            "indication": "scar",
+            "severity_scale": "vss",
+            "vss__vascularity": "2",
+            "vss__pigmentation": "1",
+            "vss__pliability": "",
+            "vss__height": "1",
+            "fitzpatrick_type": "II",
+        },
     )
-    assert response.status_code == 422 and b"must be between 0 and 13" in response.content
+    assert response.status_code == 422 and b"missing: give a value from 0 to 5" in response.content
     consultation.refresh_from_db()
     assert consultation.target_areas == ["left cheek", "chin"] and consultation.severity_score is None
     data = {

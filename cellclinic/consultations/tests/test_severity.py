@@ -1,51 +1,85 @@
-"""The severity table: the right scales for each indication, their ranges and their sources."""
-
-from decimal import Decimal
+"""The severity table: the right scales for each indication, their items, ranges and sources."""
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from cellclinic.catalogue.vocabulary import INDICATIONS
 from cellclinic.consultations.severity import (
+    DESCRIPTORS,
+    DESCRIPTORS_BY_INDICATION,
+    LEGACY_SCALES,
     SCALES,
     SCALES_BY_INDICATION,
-    SCORE_NOT_A_NUMBER,
+    descriptor_problem,
+    scale_fits,
+    scale_label,
+    scale_problem,
     scales_for,
-    severity_problems,
 )
 
 
-def test_every_indication_has_scales_with_sources():
+def test_every_indication_has_scales_with_sources_items_and_ranges():
     assert set(SCALES_BY_INDICATION) == set(INDICATIONS)
     for scales in SCALES_BY_INDICATION.values():
         assert scales
         for scale in scales:
             assert scale.source and all(tag.startswith("S") for tag in scale.source)
-            assert scale.minimum < scale.maximum
+            assert scale.items and len(set(scale.item_keys)) == len(scale.items)
+            for item in scale.items:
+                assert item.minimum < item.maximum
+                assert all(item.minimum <= value <= item.maximum for value in item.allowed)
+                assert all(item.minimum <= value <= item.maximum for value, _ in item.levels)
+            for total in scale.totals:
+                assert set(total.parts) | set(total.weights) <= set(scale.item_keys)
+            assert scale.headline is None or scale.headline in {t.key for t in scale.totals} | set(
+                scale.item_keys
+            )
 
 
 @pytest.mark.parametrize(
-    ("indication", "code", "low", "high"),
+    ("code", "key", "low", "high"),
     [
-        ("premature_ageing", "wsrs", 1, 5),
-        ("scar", "vss", 0, 13),
-        ("burn", "vss", 0, 13),
-        ("burn", "posas_observer", 6, 60),
-        ("vitiligo", "t_vasi", 0, 100),
-        ("vitiligo", "f_vasi", 0, 3),
-        ("hypopigmentation", "repigmentation_pct", 0, 100),
-        ("sun_damage", "glogau", 1, 4),
-        ("scar", "elasa", 0, 4),
-        ("wound", "re_epithelialised_pct", 0, 100),
+        ("posas", "observer_vascularity", 1, 10),
+        ("posas", "observer_overall", 1, 10),
+        ("posas", "patient_irregularity", 1, 10),
+        ("vss", "vascularity", 0, 3),
+        ("vss", "pigmentation", 0, 2),
+        ("vss", "pliability", 0, 5),
+        ("vss", "height", 0, 3),
+        ("gais", "grade", 1, 5),
+        ("glogau", "type", 1, 4),
+        ("elasa", "grade", 0, 4),
+        ("wsrs", "left", 1, 5),
+        ("wsrs", "right", 1, 5),
+        ("t_vasi", "hands_depigmentation", 0, 100),
+        ("repigmentation_pct", "repigmented_pct", 0, 100),
+        ("re_epithelialised_pct", "re_epithelialised_pct", 0, 100),
     ],
 )
-def test_the_domain_ranges(indication, code, low, high):
-    assert code in {s.code for s in scales_for(indication)}
-    assert severity_problems(indication, code, low) == []
-    assert severity_problems(indication, code, high) == []
-    assert severity_problems(indication, code, low - 1)[0][0] == "severity_score"
-    assert severity_problems(indication, code, high + 1)[0][0] == "severity_score"
+def test_the_domain_ranges(code, key, low, high):
+    item = SCALES[code].item(key)
+    assert (item.minimum, item.maximum) == (low, high)
+
+
+def test_the_items_of_each_scale():
+    assert SCALES["posas"].item_keys == (
+        *(
+            f"observer_{k}"
+            for k in ("vascularity", "pigmentation", "thickness", "relief", "pliability", "surface_area")
+        ),
+        "observer_overall",
+        *(f"patient_{k}" for k in ("pain", "itching", "colour", "stiffness", "thickness", "irregularity")),
+        "patient_overall",
+    )
+    assert SCALES["vss"].item_keys == ("vascularity", "pigmentation", "pliability", "height")
+    assert SCALES["wsrs"].item_keys == ("left", "right") and SCALES["wsrs"].totals == ()
+    assert [key.removesuffix("_hu") for key in SCALES["t_vasi"].item_keys[::2]] == [
+        "hands",
+        "upper_limbs",
+        "trunk",
+        "lower_limbs",
+        "feet",
+    ]
+    assert SCALES["t_vasi"].item("feet_depigmentation").allowed == (0, 10, 25, 50, 75, 90, 100)
 
 
 def test_the_usual_scale_comes_first():
@@ -54,49 +88,38 @@ def test_the_usual_scale_comes_first():
     assert scales_for("vitiligo")[0].code == "t_vasi"
 
 
-def test_whole_number_scales_refuse_fractions():
-    assert "whole number" in severity_problems("premature_ageing", "wsrs", "3.5")[0][1]
-    assert severity_problems("vitiligo", "t_vasi", "4.5") == []
+def test_repigmentation_and_vasi_are_for_vitiligo_only():
+    for code in ("repigmentation_pct", "repigmentation_grade", "t_vasi", "f_vasi"):
+        offered = [
+            indication for indication, scales in SCALES_BY_INDICATION.items() if SCALES[code] in scales
+        ]
+        assert offered == ["vitiligo"], code
+
+
+def test_burns_and_wounds_are_described_and_nothing_else():
+    assert set(DESCRIPTORS_BY_INDICATION) == {"burn", "wound"}
+    assert [d.key for d in DESCRIPTORS_BY_INDICATION["burn"]] == ["burn_depth", "burn_tbsa_pct"]
+    assert [d.key for d in DESCRIPTORS_BY_INDICATION["wound"]] == ["wound_area_cm2", "wound_duration_weeks"]
+    assert list(DESCRIPTORS["burn_depth"].choices) == [
+        "superficial",
+        "partial_thickness_superficial",
+        "partial_thickness_deep",
+        "full_thickness",
+    ]
+    assert descriptor_problem("burn", "burn_depth") is None
+    assert "only for burn" in descriptor_problem("scar", "burn_tbsa_pct")
+    assert "only for wound" in descriptor_problem("burn", "wound_area_cm2")
 
 
 def test_a_scale_from_another_indication_is_refused():
-    problems = severity_problems("vitiligo", "wsrs", 3)
-    assert problems[0][0] == "severity_scale" and "t_vasi" in problems[0][1]
+    assert "t_vasi" in scale_problem("vitiligo", "wsrs")
+    assert scale_problem("vitiligo", "t_vasi") is None
 
 
-def test_unknown_scale_and_missing_parts():
-    assert severity_problems("scar", "nope", 1)[0][0] == "severity_scale"
-    assert severity_problems("scar", "", 3)[0][0] == "severity_scale"
-    assert severity_problems("", "vss", 3)[0][0] == "severity_scale"
-    assert severity_problems("scar", "vss", None)[0][0] == "severity_score"
-    assert severity_problems("scar", "vss", "  ") == [("severity_score", "give the score on this scale")]
-    assert severity_problems("scar", "", None) == []
-    assert severity_problems("", "", "") == []
-
-
-@pytest.mark.parametrize("score", ["abc", "NaN", "Infinity", "1e999999"])
-def test_not_a_number(score):
-    problems = severity_problems("scar", "vss", score)
-    assert problems[0][0] == "severity_score"
-    assert problems[0][1] in {
-        SCORE_NOT_A_NUMBER,
-        "must be between 0 and 13 on the Vancouver Scar Scale (VSS), 0–13",
-    }
-
-
-def test_at_most_two_decimals():
-    assert severity_problems("vitiligo", "t_vasi", "4.505")[0][1] == "can have at most 2 decimal places"
-
-
-@given(
-    code=st.sampled_from(sorted(SCALES)),
-    value=st.decimals(min_value=-1000, max_value=1000, places=2, allow_nan=False, allow_infinity=False),
-)
-def test_a_score_is_accepted_exactly_when_it_lies_on_the_scale(code, value):
-    scale = SCALES[code]
-    indication = next(i for i, scales in SCALES_BY_INDICATION.items() if scale in scales)
-    problems = severity_problems(indication, code, str(value))
-    fits = scale.minimum <= value <= scale.maximum and (not scale.whole or value == value.to_integral_value())
-    assert (problems == []) == fits
-    assert all(field == "severity_score" for field, _ in problems)
-    assert Decimal(str(value)) == value
+def test_unknown_legacy_and_missing_parts():
+    assert scale_problem("scar", "nope").startswith("unknown scale")
+    assert scale_problem("", "vss") == "choose the indication first"
+    assert "no longer recorded" in scale_problem("scar", "posas_observer")
+    assert scale_fits("scar", "posas_observer") and not scale_fits("vitiligo", "posas_patient")
+    assert scale_label("posas_patient") == LEGACY_SCALES["posas_patient"].label
+    assert scale_label("vss") == SCALES["vss"].label and scale_label("nope") == "nope"

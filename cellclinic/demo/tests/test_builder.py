@@ -11,8 +11,7 @@ from cellclinic.audit.models import AuditEvent, Signature
 from cellclinic.audit.selectors import audit_verify
 from cellclinic.audit.services import record_hash
 from cellclinic.catalogue.registry import get_catalogue
-from cellclinic.consents.document import TEMPLATE_VERSION, consent_document
-from cellclinic.consents.services import consent_record
+from cellclinic.consents.services import consent_document_for, consent_record
 from cellclinic.consultations.services import decision_record
 from cellclinic.core.errors import InvalidInput
 from cellclinic.demo.builder import (
@@ -68,13 +67,8 @@ def assert_consistent(pathway) -> None:
     if reached(stage, "consent_prepared"):
         consent = pathway.consent
         consent.refresh_from_db()
-        catalogue = get_catalogue()
-        document = consent_document(
-            catalogue.therapies[consent.therapy_code],
-            catalogue.alternatives_for([pathway.consultation.indication]),
-            template_version=TEMPLATE_VERSION,
-            indication=pathway.consultation.indication,
-        )
+        therapy = get_catalogue().therapy(consent.therapy_code, consent.therapy_version)
+        document = consent_document_for(pathway.consultation, therapy, minor=consent.minor)
         assert consent.document == document and consent.document_hash == record_hash(document)
         assert consent.therapy_code == pathway.consultation.therapy_code
     if reached(stage, "patient_signed"):
@@ -141,7 +135,9 @@ def test_the_room_answers_for_a_persona_are_the_chart_with_every_open_question_h
     )
     assert answers["health"] == HEALTHY
     assert answers["condition"] == {**NO_CONDITION, "wound_open": False, "months_since_injury": 24}
-    assert pathway.consultation.assessment.outcome == "suitable"
+    # The persona's scar is served only by the acne-scar study: offered within the study, after a talk.
+    assert pathway.consultation.assessment.outcome == "consult"
+    assert any(r["rule"].startswith("study_only:") for r in pathway.consultation.assessment.result["reasons"])
     started = at_stage("consultation_open", patient=patient_a, practitioner=dr_ada, ready=False)
     again = room_answers(started.consultation)
     assert {key: again[key] for key in answers} == answers
@@ -172,7 +168,12 @@ def test_a_persona_can_be_treated_for_another_indication(patient_a, dr_ada, ther
     options = {"therapy": therapy, "indication": indication}
     pathway = at_stage("planned", patient=patient_a, practitioner=dr_ada, password=PASSWORD, **options)
     assert (pathway.consultation.indication, pathway.plan.therapy_code) == (indication, therapy)
-    assert pathway.consultation.assessment.outcome == "suitable"
+    assessment = pathway.consultation.assessment
+    if indication in {"burn", "wound"}:
+        # An open burn or wound needs care now: the practitioner reviews it; it is never "suitable".
+        assert assessment.outcome == "consult" and assessment.result["urgent"]
+    else:
+        assert assessment.outcome == "suitable"
     assert pathway.plan.steps.exists()
 
 

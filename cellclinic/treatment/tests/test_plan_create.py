@@ -55,7 +55,7 @@ def test_it_lays_out_and_saves_a_cultured_plan_with_one_audit_event(dr_ada, pati
         consent,
         dr_ada,
     )
-    assert (plan.therapy_code, plan.therapy_version) == (CULTURED, "1.0")
+    assert (plan.therapy_code, plan.therapy_version) == (CULTURED, "1.1")
     assert plan.harvest_date == in_days(3) and plan.start_date == in_days(3)
     steps = list(plan.steps.order_by("sequence"))
     assert [s.sequence for s in steps] == list(range(1, len(steps) + 1))

@@ -81,20 +81,25 @@ def test_cultured_fibroblasts_wait_for_the_product_then_three_sessions_three_to_
     assert "11–22 weeks" in steps[1].detail
 
 
-def test_acne_scar_fibroblasts_have_a_fixed_fortnight_between_sessions():
+def test_acne_scar_fibroblasts_follow_the_trials_14_plus_or_minus_7_days_between_sessions():
     steps = _plan("autologous_fibroblast_injection_acne_scars", "scar")
     sessions = [s for s in steps if s.kind == StepKind.SESSION]
+    # Each session from 7 days after the one before (never earlier) to 21 days after it.
     assert [(s.due, s.window_start, s.window_end) for s in sessions[1:]] == [
-        (d(91), d(91), d(91)),
-        (d(105), d(105), d(105)),
+        (d(84), d(84), d(98)),
+        (d(91), d(91), d(105)),
     ]
-    visits = [(s.label, s.due, s.window_start, s.window_end) for s in steps if s.kind == StepKind.FOLLOW_UP]
-    # 3 months is 91 days and 6 months 183 days (both ±14), after the last session on day 105.
+    visits = [
+        (s.label, s.due, s.window_start, s.window_end, s.primary_endpoint)
+        for s in steps
+        if s.kind == StepKind.FOLLOW_UP
+    ]
+    # 1 month (30 days, ±7) and the trial's primary endpoint at 4 months (122 days, ±14) after the last
+    # session on day 91.
     assert visits == [
-        ("Scar assessment", d(196), d(182), d(210)),
-        ("Scar assessment", d(288), d(274), d(302)),
+        ("Scar assessment", d(121), d(114), d(128), False),
+        ("Primary efficacy assessment", d(213), d(199), d(227), True),
     ]
-    assert "aftercare" not in _kinds(steps)
 
 
 def test_cell_suspension_is_harvested_prepared_and_sprayed_the_same_day_with_the_burn_schedule():
@@ -138,23 +143,30 @@ def test_the_burn_aftercare_note_has_no_duration_so_it_is_not_a_dated_step():
     assert "aftercare" not in _kinds(_plan("autologous_skin_cell_suspension", "burn"))
 
 
-def test_melanocyte_transplant_is_one_procedure_on_the_harvest_day():
+def test_melanocyte_transplant_is_one_procedure_on_the_harvest_day_then_follow_up_to_a_year():
     steps = _plan("melanocyte_keratinocyte_transplant", "vitiligo")
     assert [(s.kind.value, s.due) for s in steps] == [
         ("harvest", DAY),
         ("processing", DAY),
         ("session", DAY),
+        ("follow_up", d(61)),
+        ("follow_up", d(183)),
+        ("follow_up", d(365)),
     ]
 
 
-def test_a_donor_construct_starts_on_the_start_date_with_five_weekly_applications():
+def test_a_donor_construct_starts_on_the_start_date_with_five_weekly_applications_then_reviews():
     steps = _plan("bilayered_living_cell_construct", "wound")
     assert "harvest" not in _kinds(steps)
     assert "processing" not in _kinds(steps)
-    sessions = [(s.label, s.due, s.window_start, s.window_end) for s in steps]
+    sessions = [(s.label, s.due, s.window_start, s.window_end) for s in steps if s.kind == StepKind.SESSION]
     # Only a minimum interval: due at 7 days, and not earlier.
     assert sessions == [
         (f"Treatment session {n} of 5", d(7 * (n - 1)), d(7 * (n - 1)), d(7 * (n - 1))) for n in range(1, 6)
+    ]
+    reviews = [(s.label, s.due) for s in steps if s.kind == StepKind.FOLLOW_UP]
+    assert reviews == [("Weekly wound review", d(7 * week)) for week in range(5, 12)] + [
+        ("Wound closure check", d(84))
     ]
 
 
