@@ -13,9 +13,11 @@ from pydantic import BaseModel, ValidationError
 
 from cellclinic.catalogue import plain_words
 from cellclinic.catalogue.schema import (
+    AftercareItem,
     Alternative,
     AlternativesFile,
     FieldPath,
+    Harvest,
     Node,
     PatientLine,
     PatientTexts,
@@ -27,6 +29,7 @@ from cellclinic.catalogue.schema import (
     Study,
     Therapy,
     VersionKey,
+    Visit,
     iter_citations,
     iter_nodes,
     iter_problems,
@@ -145,6 +148,11 @@ PATIENT_FIELDS: dict[type[Node], tuple[str, ...]] = {
     Step: ("name",),
     StepRisk: ("patient",),
     Alternative: ("patient_name", "patient_summary", "patient_better_when"),
+    # The plan timeline in the patient's portal shows visits and aftercare as the file words them.
+    Visit: ("label",),
+    AftercareItem: ("text",),
+    # ... and what is taken at harvest, and where from.
+    Harvest: ("what", "where"),
 }
 
 

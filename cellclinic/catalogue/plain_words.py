@@ -18,7 +18,8 @@ MARKERS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("a rule-set id", re.compile(r"\b[0-9]{4}\.[0-9]+-[0-9a-f]{10}\b")),
     ("a rule id", re.compile(r"\b[a-z]+(?:_[a-z]+)+:[a-z_.]+\b")),
     ("an unfilled placeholder", re.compile(r"\{[a-z_]+\}")),
-    ("a missing value", re.compile(r"\bNone\b(?!\s+of\b)")),
+    # "None" as a value (alone, or after a colon), not the word that starts "None of ..." or "None yet".
+    ("a missing value", re.compile(r"(?:^|[:=]\s*)None\b(?!\s+\w)")),
     ("a note to the team", re.compile(r"\b(?:TODO|FIXME|NOT FOUND)\b")),
 )
 
@@ -30,11 +31,44 @@ class Term:
     pattern: re.Pattern[str]
     word: str
     plain: tuple[str, ...]
+    # What to put beside the word where it cannot be avoided (in a name, say).
+    explanation: str = ""
 
 
 def _term(word: str, *plain: str, stem: bool = False) -> Term:
     body = re.escape(word) + (r"\w*" if stem else "")
-    return Term(re.compile(rf"\b{body}\b", re.IGNORECASE), word, tuple(p.lower() for p in plain))
+    pattern = re.compile(rf"\b{body}\b", re.IGNORECASE)
+    return Term(pattern, word, tuple(p.lower() for p in plain), EXPLANATIONS.get(word, ""))
+
+
+# The plain explanation given beside each word that has one.
+EXPLANATIONS: dict[str, str] = {
+    "split-thickness": "a thin layer of skin",
+    "intradermal": "injected into the skin",
+    "debride": "cleaning away dead or damaged tissue",
+    "ablat": "removing the top layer of skin",
+    "dermabrasion": "removing the top layer of skin",
+    "autologous": "made from your own cells",
+    "allogeneic": "made from donor cells",
+    "keratinocyte": "skin cells of the outer layer",
+    "melanocyte": "the cells that give skin its colour",
+    "fibroblast": "skin cells that make collagen",
+    "cryopreserv": "kept frozen",
+    "epithelialis": "healed with new skin",
+    "trypsin": "an enzyme",
+    "dmso": "used to freeze cells",
+    "autograft": "a skin graft of your own skin",
+    "meshed": "a skin graft stretched like a net",
+    "investigational": "not approved, still being studied",
+    "placebo": "compared with a dummy treatment",
+    "leukoderma": "white patches",
+    "piebaldism": "white patches from birth",
+    "phototherapy": "treatment with light",
+    "topical": "creams put on the skin",
+    "immunosuppress": "weakening the immune system",
+    "anticoagulant": "blood thinners",
+    "xenotransplant": "contains animal cells",
+}
 
 
 # The glossary: each word may reach a patient only with one of its explanations in the same sentence.

@@ -66,3 +66,9 @@ def therapy_name(code: str, default: str | None = None) -> str:
     if therapy is not None:
         return therapy.name
     return code if default is None else default
+
+
+def therapy_plain_name(code: str) -> str:
+    """The therapy's name as a patient reads it (its `patient.name`); the code itself if unknown."""
+    therapy = get_catalogue().therapies.get(code)
+    return therapy.plain_name if therapy is not None else code

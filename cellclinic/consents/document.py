@@ -61,34 +61,6 @@ SECTION_KEYS = (
     "optional",
 )
 
-# A plain explanation for each clinical word a name may hold (the glossary's words), put beside it.
-EXPLANATIONS: dict[str, str] = {
-    "split-thickness": "a thin layer of skin",
-    "intradermal": "injected into the skin",
-    "debride": "cleaning away dead or damaged tissue",
-    "ablat": "removing the top layer of skin",
-    "dermabrasion": "removing the top layer of skin",
-    "autologous": "made from your own cells",
-    "allogeneic": "made from donor cells",
-    "keratinocyte": "skin cells of the outer layer",
-    "melanocyte": "the cells that give skin its colour",
-    "fibroblast": "skin cells that make collagen",
-    "cryopreserv": "kept frozen",
-    "epithelialis": "healed with new skin",
-    "trypsin": "an enzyme",
-    "dmso": "used to freeze cells",
-    "autograft": "a skin graft of your own skin",
-    "meshed": "a skin graft stretched like a net",
-    "investigational": "not approved, still being studied",
-    "placebo": "compared with a dummy treatment",
-    "leukoderma": "white patches",
-    "piebaldism": "white patches from birth",
-    "phototherapy": "treatment with light",
-    "topical": "creams put on the skin",
-    "immunosuppress": "weakening the immune system",
-    "anticoagulant": "blood thinners",
-    "xenotransplant": "contains animal cells",
-}
 
 # Research (21 CFR 50.25(a)(1), (a)(2), (a)(8) and (b)): what a study adds to a treatment consent.
 RESEARCH_INTRO = (
@@ -362,7 +334,7 @@ def _notes(part: str) -> list[str]:
     notes: list[str] = []
     for term in GLOSSARY:
         if term.pattern.search(part) and not any(plain in lowered for plain in term.plain):
-            note = EXPLANATIONS.get(term.word, term.plain[0])
+            note = term.explanation or term.plain[0]
             if note not in notes:
                 notes.append(note)
     return notes

@@ -6,7 +6,7 @@ They are registered in ConsentsConfig.ready().
 
 from cellclinic.accounts.access import has_permission
 from cellclinic.accounts.roles import Permission
-from cellclinic.catalogue.registry import therapy_name
+from cellclinic.catalogue.registry import therapy_name, therapy_plain_name
 from cellclinic.consents.models import Consent
 from cellclinic.consents.selectors import consents_for_patient, consents_of
 from cellclinic.consultations.models import Consultation
@@ -15,8 +15,8 @@ from cellclinic.core import plugs
 PANEL_LIMIT = 10
 
 
-def _named(consents) -> list[tuple[Consent, str]]:
-    return [(consent, therapy_name(consent.therapy_code)) for consent in consents]
+def _named(consents, name=therapy_name) -> list[tuple[Consent, str]]:
+    return [(consent, name(consent.therapy_code)) for consent in consents]
 
 
 def chart_panel(request, patient) -> dict | None:
@@ -47,7 +47,7 @@ def _portal_consents(request, patient) -> list[tuple[Consent, str]]:
     return plugs.request_cached(
         request,
         "portal_consents",
-        lambda: _named(consents_for_patient(patient).order_by("-created_at", "-id")),
+        lambda: _named(consents_for_patient(patient).order_by("-created_at", "-id"), therapy_plain_name),
     )
 
 

@@ -6,7 +6,7 @@ They are registered in ConsultationsConfig.ready().
 
 from cellclinic.accounts.access import has_permission
 from cellclinic.accounts.roles import Permission
-from cellclinic.catalogue.registry import therapy_name
+from cellclinic.catalogue.registry import therapy_name, therapy_plain_name
 from cellclinic.consultations.models import Consultation
 from cellclinic.consultations.selectors import consultations_for_patient
 
@@ -34,7 +34,8 @@ def portal_panel(request, patient) -> dict:
         .select_related("practitioner")
         .order_by("-decided_at", "-id")
     )
-    return {"consultations": [(c, therapy_name(c.therapy_code, "")) for c in consultations]}
+    named = [(c, therapy_plain_name(c.therapy_code) if c.therapy_code else "") for c in consultations]
+    return {"consultations": named}
 
 
 def enquiry_actions(request, enquiry) -> dict | None:

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from cellclinic.accounts.access import has_permission
 from cellclinic.accounts.roles import Permission
-from cellclinic.catalogue.registry import therapy_name
+from cellclinic.catalogue.registry import therapy_name, therapy_plain_name
 from cellclinic.core import plugs
 from cellclinic.treatment.models import PlanStep, TreatmentPlan
 from cellclinic.treatment.schedule import next_index
@@ -66,7 +66,8 @@ def _portal_plans(request, patient) -> list[TreatmentPlan]:
 
 def portal_panel(request, patient) -> dict:
     """The patient's plans, each as a timeline."""
-    return {"plans": [(plan, therapy_name(plan.therapy_code)) for plan in _portal_plans(request, patient)]}
+    plans = _portal_plans(request, patient)
+    return {"plans": [(plan, therapy_plain_name(plan.therapy_code)) for plan in plans]}
 
 
 def portal_next(request, patient) -> dict | None:

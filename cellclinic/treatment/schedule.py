@@ -263,7 +263,11 @@ def _advice(items: list, indication: str | None) -> list[str]:
 
 
 def what_to_expect(therapy: Therapy, kind: str, indication: str | None) -> list[str]:
-    """Plain sentences from the protocol about a step of KIND: what happens, and the aftercare."""
+    """Plain sentences for the patient about a step of KIND: what happens, and the aftercare.
+
+    Only the catalogue's words for patients (its `patient` texts and aftercare), never the protocol's
+    clinical descriptions.
+    """
     if kind == StepKind.HARVEST:
         lines = []
         if therapy.harvest is not None:
@@ -280,7 +284,8 @@ def what_to_expect(therapy: Therapy, kind: str, indication: str | None) -> list[
             "The clinic will confirm your treatment date once the cells have passed their checks.",
         ]
     if kind in (StepKind.SESSION, StepKind.AFTERCARE):
-        return [therapy.delivery.description, *_advice(therapy.aftercare.treated_area, indication)]
+        how = [line.text for line in therapy.patient.how if _wanted(line.indications, indication)]
+        return [*how, *_advice(therapy.aftercare.treated_area, indication)]
     if kind == StepKind.FOLLOW_UP:
         return ["A check-up to see how the treated area is healing and how well the treatment has worked."]
     return []

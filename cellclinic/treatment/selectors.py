@@ -8,7 +8,7 @@ from django.http import Http404
 
 from cellclinic.accounts.models import User
 from cellclinic.accounts.roles import Permission
-from cellclinic.catalogue.registry import get_catalogue, therapy_name
+from cellclinic.catalogue.registry import get_catalogue, therapy_plain_name
 from cellclinic.consents.models import Consent
 from cellclinic.consultations.models import Consultation
 from cellclinic.patients.models import Patient
@@ -106,4 +106,5 @@ def next_step_of(plans: list[TreatmentPlan], today: date) -> NextStep | None:
     therapy = get_catalogue().therapy(plan.therapy_code, plan.therapy_version)
     indication = plan.consultation.indication or None
     expect = what_to_expect(therapy, step.kind, indication) if therapy else []
-    return NextStep(plan, step, therapy_name(plan.therapy_code), expect)
+    # Read by the patient: the therapy's plain name.
+    return NextStep(plan, step, therapy_plain_name(plan.therapy_code), expect)

@@ -18,6 +18,21 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+# The screening questions of the public self-assessment, as a visitor reads them.
+SCREENING_QUESTIONS = (
+    "Are you pregnant or breastfeeding?",
+    "Do you have a skin infection where you would like treatment, or nearby?",
+    "Do you take medicines that weaken the immune system, or are you having chemotherapy?",
+    "Do you bruise or bleed easily, or take blood thinners, aspirin or anti-inflammatory painkillers?",
+    "Have you ever had raised, thick scars (keloid or hypertrophic scars)?",
+    "Have you had skin cancer where you would like treatment, or any other cancer?",
+    "Do you have a genetic condition of the skin or connective tissue (for example Ehlers-Danlos or "
+    "Marfan syndrome)?",
+    "Are you allergic to local anaesthetic (the numbing injection) or adrenaline?",
+    "Are you allergic to antiseptics, antibiotics, DMSO (used to freeze cells), trypsin (an enzyme) or "
+    "animal products (beef, pork or mouse material)?",
+    "Do you get cold sores?",
+)
 
 
 @pytest.fixture(scope="session")

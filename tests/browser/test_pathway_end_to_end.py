@@ -19,7 +19,7 @@ from cellclinic.patients.models import Patient
 from cellclinic.photos.models import Photo
 from cellclinic.treatment.models import TreatmentPlan
 from conftest import PASSWORD
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import SCREENING_QUESTIONS, sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -32,20 +32,6 @@ PORTAL_PASSWORD = "tidal meadow lantern 42"
 THERAPY = "Autologous skin cell suspension (spray-on skin cells)"
 # The same therapy as a patient reads its name.
 PLAIN_THERAPY = "Spray-on skin cells made from your own skin"
-SCREENING_QUESTIONS = (
-    "Are you pregnant or breastfeeding?",
-    "Do you have a skin infection where you would like treatment, or nearby?",
-    "Do you take medicines that weaken the immune system, or are you having chemotherapy?",
-    "Do you bruise or bleed easily, or take blood thinners, aspirin or anti-inflammatory painkillers?",
-    "Have you ever had raised, thick scars (keloid or hypertrophic scars)?",
-    "Have you had skin cancer where you would like treatment, or any other cancer?",
-    "Do you have a genetic condition of the skin or connective tissue (for example Ehlers-Danlos or "
-    "Marfan syndrome)?",
-    "Are you allergic to local anaesthetic (the numbing injection) or adrenaline?",
-    "Are you allergic to antiseptics, antibiotics, DMSO (used to freeze cells), trypsin (an enzyme) or "
-    "animal products (beef, pork or mouse material)?",
-    "Do you get cold sores?",
-)
 # The practitioner's candidacy form asks the same questions in short; nothing is on the new chart yet.
 PRACTITIONER_QUESTIONS = (
     "Pregnant or breastfeeding",
@@ -367,7 +353,7 @@ def _patient_reads_the_plan(page) -> None:
     expect(upcoming).to_contain_text("Harvest")
     expect(upcoming).to_contain_text("Your clinic will confirm the exact day and time with you.")
     plan = page.get_by_role("region", name="Your treatment plan")
-    expect(plan.get_by_role("heading", name=THERAPY)).to_be_visible()
+    expect(plan.get_by_role("heading", name=PLAIN_THERAPY)).to_be_visible()
     expect(plan.locator("svg.timeline-chart")).to_be_visible()
     expect(plan.locator('.tl-steps li[aria-current="step"]')).to_contain_text("Harvest")
     expect(page.get_by_role("region", name="Your consent forms")).to_contain_text("Signed")

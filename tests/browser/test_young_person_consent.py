@@ -13,26 +13,12 @@ from cellclinic.consents.models import Consent
 from cellclinic.consents.services import ASSENT_REQUIRED
 from cellclinic.demo.builder import at_stage
 from conftest import PASSWORD
-from tests.browser.conftest import sign_in
+from tests.browser.conftest import SCREENING_QUESTIONS, sign_in
 
 pytestmark = pytest.mark.browser
 
 
 PHONE = {"width": 375, "height": 812}
-NO_TO = (
-    "Are you pregnant or breastfeeding?",
-    "Do you have a skin infection where you would like treatment, or nearby?",
-    "Do you take medicines that weaken the immune system, or are you having chemotherapy?",
-    "Do you bruise or bleed easily, or take blood thinners, aspirin or anti-inflammatory painkillers?",
-    "Have you ever had raised, thick scars (keloid or hypertrophic scars)?",
-    "Have you had skin cancer where you would like treatment, or any other cancer?",
-    "Do you have a genetic condition of the skin or connective tissue (for example Ehlers-Danlos or "
-    "Marfan syndrome)?",
-    "Are you allergic to local anaesthetic (the numbing injection) or adrenaline?",
-    "Are you allergic to antiseptics, antibiotics, DMSO (used to freeze cells), trypsin (an enzyme) or "
-    "animal products (beef, pork or mouse material)?",
-    "Do you get cold sores?",
-)
 
 
 def test_a_16_year_old_is_sent_to_a_practitioner_with_a_parent_or_guardian(page, db):
@@ -45,7 +31,7 @@ def test_a_16_year_old_is_sent_to_a_practitioner_with_a_parent_or_guardian(page,
     page.get_by_role("group", name="Are you generally fit and healthy?").get_by_label(
         "Yes", exact=True
     ).check()
-    for question in NO_TO:
+    for question in SCREENING_QUESTIONS:
         page.get_by_role("group", name=question, exact=True).get_by_label("No", exact=True).check()
     page.get_by_role("group", name=re.compile("Is the skin still open")).get_by_label(
         "No", exact=True

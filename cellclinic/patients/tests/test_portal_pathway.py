@@ -51,7 +51,9 @@ def test_it_summarises_decided_consultations_only(client, pat, patient_a, dr_ada
     assert "Still talking it through" not in body
     assert "with Ada Okafor" in body
     assert "Proceed with a cell therapy" in body
-    assert "Autologous fibroblast" in body or "fibroblast" in body
+    # The treatment by its plain name: the clinical one stays on staff pages.
+    assert "Injections of your own lab-grown skin cells" in body
+    assert "fibroblast" not in body.lower()
 
 
 def test_a_consent_waiting_for_the_patient_offers_read_and_sign(client, pat, patient_a, dr_ada):
@@ -102,11 +104,13 @@ def test_what_happens_next_gives_the_aftercare_for_a_treatment(client, pat, pati
 
 def test_a_stopped_plan_says_so_and_nothing_is_next(client, pat, patient_a, dr_ada):
     plan = pathway_to("planned", patient_a, dr_ada).plan
-    plans_stop_for_consent(consent=plan.consent, actor=dr_ada, reason="You withdrew your consent.")
+    plans_stop_for_consent(consent=plan.consent, actor=dr_ada, reason="The patient prefers to wait.")
     client.force_login(pat)
     response = client.get(URL)
     body = response.content.decode()
-    assert "This plan has stopped. You withdrew your consent." in body
+    assert "This plan has stopped, so no more treatment steps are booked from it." in body
+    # The reason is the team's note: it stays on staff pages.
+    assert "The patient prefers" not in body
     assert response.context.get("next_step") is None
     assert "Nothing is booked in a treatment plan for you" in body
 

@@ -133,8 +133,14 @@ def timeline_rows(steps, today: date, *, stopped: bool = False) -> tuple[list[Ro
 
 
 @register.inclusion_tag("treatment/_timeline.html")
-def plan_timeline(plan_or_steps, today: date | None = None, heading_level: int = 3):
-    """A plan's steps (or steps laid out for a preview) as a drawing with an ordered list underneath."""
+def plan_timeline(
+    plan_or_steps, today: date | None = None, heading_level: int = 3, for_patient: bool = False
+):
+    """A plan's steps (or steps laid out for a preview) as a drawing with an ordered list underneath.
+
+    FOR_PATIENT leaves out each step's detail, which is the protocol's clinical wording: the patient's
+    portal says what to expect of the next step in plain words instead.
+    """
     today = today or timezone.localdate()
     if isinstance(plan_or_steps, TreatmentPlan):
         plan, steps = plan_or_steps, list(plan_or_steps.steps.all())
@@ -154,4 +160,5 @@ def plan_timeline(plan_or_steps, today: date | None = None, heading_level: int =
         "summary": summary,
         "id": f"plan-{plan.pk}" if plan else "plan-preview",
         "width": WIDTH,
+        "for_patient": for_patient,
     }

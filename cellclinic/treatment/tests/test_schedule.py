@@ -111,13 +111,13 @@ def test_cell_suspension_is_harvested_prepared_and_sprayed_the_same_day_with_the
         ("follow_up", "Donor-site healing", d(7), d(4), d(10), False),
         (
             "follow_up",
-            "Wound closure (at least 95% epithelialised, no further surgery)",
+            "Wound closure (at least 95% healed over with new skin, no further surgery)",
             d(28),
             d(21),
             d(35),
             False,
         ),
-        ("follow_up", "Closure with a meshed autograft", d(56), d(42), d(70), False),
+        ("follow_up", "Closure with a skin graft (meshed autograft)", d(56), d(42), d(70), False),
         ("follow_up", "End of follow-up", d(365), d(335), d(395), False),
     ]
     assert "15–30 minutes" in steps[1].detail
@@ -385,8 +385,11 @@ def test_what_to_expect_while_the_cells_grow_gives_the_culture_time():
 
 
 def test_what_to_expect_at_a_session_gives_the_aftercare_for_the_indication():
-    lines = what_to_expect(THERAPIES["autologous_fibroblast_injection"], "session", None)
-    assert lines[0] == "Intradermal injection along the nasolabial folds"
+    therapy = THERAPIES["autologous_fibroblast_injection"]
+    lines = what_to_expect(therapy, "session", None)
+    # What happens comes from the words written for patients, not the protocol's clinical description.
+    assert lines[0] == therapy.patient.how[0].text
+    assert therapy.delivery.description not in lines
     assert "Cold compress for 2–3 minutes at a time, as needed" in lines
     assert "Do not wash the treated area for 24 hours" in lines
     burn = what_to_expect(THERAPIES["autologous_skin_cell_suspension"], "session", "burn")
