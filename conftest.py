@@ -63,6 +63,22 @@ def _no_stray_connections_at_the_end(django_db_setup, django_db_blocker):
         )
 
 
+@pytest.fixture
+def client():
+    """Django's test client; its force_login is a whole sign-in, second factor included (tests.two_factor)."""
+    from tests.two_factor import TwoFactorClient
+
+    return TwoFactorClient()
+
+
+@pytest.fixture
+def password_only_client():
+    """A client whose force_login is the password step alone: the session still owes its second factor."""
+    from django.test import Client
+
+    return Client()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Rate-limit counters live in the cache: each test starts with none."""

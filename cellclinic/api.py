@@ -1,11 +1,24 @@
 """The JSON API: one NinjaAPI at /api/v1/, one router per app, one error shape for every failure."""
 
+import logging
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Throttled, ValidationError
 
 from cellclinic.accounts.auth import api_auth
 from cellclinic.core.errors import HTTP_STATUS, Forbidden, InvalidInput, NotFound
+from cellclinic.core.limits import BODY_TOO_LARGE
+from cellclinic.idempotency.middleware import HEADER as IDEMPOTENCY_HEADER
+from cellclinic.idempotency.middleware import IN_FLIGHT
+from cellclinic.idempotency.middleware import KEY_PATTERN as IDEMPOTENCY_KEY_PATTERN
+
+logger = logging.getLogger("cellclinic.api")
+# An answer names at most this many invalid fields (the detail says how many there were in all).
+MAX_ERRORS = 20
+SERVER_ERROR = "An error on the server; nothing was changed."
 
 ERROR_SCHEMA = {
     "title": "Error",
@@ -27,9 +40,23 @@ ERROR_SCHEMA = {
 ERROR_RESPONSES = {
     "401": "Authentication required.",
     "404": "Not found, or not visible to you (the two are not told apart).",
-    "422": "Invalid input; nothing was changed.",
+    "413": "The request body is larger than this address accepts (README: REQUEST_MAX_BYTES).",
+    "422": "Invalid input; nothing was changed. At most 20 fields are named; the detail gives the total.",
+    "500": "An error on the server; nothing was changed.",
 }
 UNSAFE_ERROR_RESPONSES = {"403": "The CSRF check failed (session authentication)."}
+IDEMPOTENCY_KEY_PARAMETER = {
+    "name": IDEMPOTENCY_HEADER,
+    "in": "header",
+    "required": False,
+    "description": (
+        "A key of the client's choosing (a UUID) that makes a retry safe: the same key with the same request "
+        "within a day answers the first successful answer again (header `Idempotent-Replayed: true`) and "
+        "makes nothing new; the same key with another request answers 422, and while the first request is "
+        "still being answered, 409. Keys are kept per user, or per client address when anonymous."
+    ),
+    "schema": {"type": "string", "pattern": IDEMPOTENCY_KEY_PATTERN, "maxLength": 255},
+}
 
 
 class CellClinicAPI(NinjaAPI):
@@ -48,6 +75,9 @@ class CellClinicAPI(NinjaAPI):
                     extra.pop("401")
                 if "requestBody" in operation:
                     extra["400"] = "The body is not valid JSON."
+                if method == "post":  # every POST makes a record: a retry may name it with a key
+                    operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY_PARAMETER)
+                    extra["409"] = IN_FLIGHT
                 # Ninja keys its own responses by number; JSON object keys are strings either way.
                 responses = {str(status): value for status, value in operation["responses"].items()}
                 for status, description in extra.items():
@@ -73,6 +103,16 @@ def error_body(detail: str, errors: list[dict] | None = None) -> dict:
     return {"detail": detail, "errors": errors or []}
 
 
+def capped(detail: str, errors: list[dict], total: int | None = None) -> dict:
+    """The error shape naming at most MAX_ERRORS fields; DETAIL summarises those and counts the rest."""
+    total = len(errors) if total is None else total
+    shown = errors[:MAX_ERRORS]
+    summary = "; ".join(f"{e['field']}: {e['message']}" for e in shown)
+    if total > len(shown):
+        summary += f" ({total} errors in all; the first {len(shown)} are listed)"
+    return error_body(f"{detail} {summary}".strip(), shown)
+
+
 def _field_name(loc) -> str:
     parts = [str(p) for p in loc]
     if parts and parts[0] in {"body", "query", "path", "header", "cookie", "form"}:
@@ -86,15 +126,18 @@ def _field_name(loc) -> str:
 @api.exception_handler(ValidationError)
 def on_validation_error(request, exc: ValidationError):
     errors = [
-        {"field": _field_name(e.get("loc", ())), "message": e.get("msg", "is not valid")} for e in exc.errors
+        {"field": _field_name(e.get("loc", ())), "message": e.get("msg", "is not valid")}
+        for e in exc.errors[:MAX_ERRORS]
     ]
-    summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-    return api.create_response(request, error_body(f"Invalid input. {summary}".strip(), errors), status=422)
+    return api.create_response(request, capped("Invalid input.", errors, len(exc.errors)), status=422)
 
 
 @api.exception_handler(InvalidInput)
 def on_invalid_input(request, exc: InvalidInput):
-    return api.create_response(request, exc.as_dict(), status=HTTP_STATUS[InvalidInput])
+    body = exc.as_dict()
+    if len(body["errors"]) > MAX_ERRORS:
+        body = capped("Invalid input.", body["errors"])
+    return api.create_response(request, body, status=HTTP_STATUS[InvalidInput])
 
 
 @api.exception_handler(AuthenticationError)
@@ -128,6 +171,27 @@ def on_http_error(request, exc: HttpError):
     return api.create_response(request, error_body(str(exc)), status=exc.status_code)
 
 
+@api.exception_handler(Throttled)
+def on_throttled(request, exc: Throttled):
+    from cellclinic.candidacy.throttle import TOO_MANY
+
+    return api.create_response(request, error_body(TOO_MANY), status=429)
+
+
+@api.exception_handler(Exception)
+def on_server_error(request, exc: Exception):
+    """Anything unforeseen: logged with its traceback, answered in the error shape, never as an HTML page."""
+    if isinstance(exc, RequestDataTooBig):
+        return api.create_response(request, error_body(BODY_TOO_LARGE), status=413)
+    if isinstance(exc, SuspiciousOperation):
+        return api.create_response(request, error_body("The request is not valid."), status=400)
+    if isinstance(exc, PermissionDenied):
+        return api.create_response(request, error_body("You do not have permission to do this."), status=403)
+    logger.error("Internal Server Error: %s", request.path, exc_info=exc)
+    return api.create_response(request, error_body(SERVER_ERROR), status=500)
+
+
+@csrf_exempt  # it changes nothing; without this an unsafe method would get the HTML CSRF page instead
 def api_not_found(request, *args, **kwargs):
     """Any other path under /api/ answers in the API's own error shape, not with an HTML page."""
     return JsonResponse(error_body("Not found."), status=404)

@@ -4,7 +4,7 @@ import os
 import sys
 
 # Commands spelled with a hyphen on the command line, and the management command behind each.
-ALIASES = {"verify-audit": "verify_audit"}
+ALIASES = {"verify-audit": "verify_audit", "audit-checkpoint": "audit_checkpoint"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -46,7 +46,11 @@ INSTALLED_APPS = [
     "ninja",
     "axes",
     "django_ratelimit",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "cellclinic.core",
+    "cellclinic.idempotency",
     "cellclinic.accounts",
     "cellclinic.audit",
     "cellclinic.catalogue",
@@ -62,6 +66,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Refuse a body larger than its address accepts, and a query string with a NUL or a bidi control,
+    # before anything reads them (core/limits.py).
+    "cellclinic.core.limits.RequestSizeLimitMiddleware",
+    "cellclinic.core.limits.QueryTextMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "cellclinic.core.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -69,11 +77,15 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Session lifetime, idle timeout, the second factor, and no-store on anything personal.
+    "cellclinic.accounts.middleware.SessionPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
     "cellclinic.core.middleware.DomainErrorMiddleware",
+    # Last, so a retried POST with the same Idempotency-Key gets the first answer (README "The API").
+    "cellclinic.idempotency.middleware.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "cellclinic.urls"
@@ -117,6 +129,7 @@ AUTH_USER_MODEL = "accounts.User"
 # The patient registry's model, read by the audit trail (which sits below the registry) by name.
 CELLCLINIC_PATIENT_MODEL = "patients.Patient"
 AUTHENTICATION_BACKENDS = [
+    "cellclinic.accounts.backends.AddressPauseBackend",  # refuses sign-in from an address that sprays
     "axes.backends.AxesStandaloneBackend",  # refuses sign-in while an account is locked out
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -124,6 +137,8 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env_int("SIGN_IN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("SIGN_IN_LOCKOUT_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Failed sign-ins from one address across every username (password spraying) pause that address.
+SIGN_IN_ADDRESS_FAILURE_LIMIT = env_int("SIGN_IN_ADDRESS_FAILURE_LIMIT", 20)
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_HTTP_RESPONSE_CODE = 429
@@ -149,8 +164,23 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
-SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", SESSION_COOKIE_SECURE)
+# A session ends SESSION_MAX_HOURS after signing in, however busy; a staff session also ends after
+# STAFF_IDLE_TIMEOUT_MINUTES without a request (cellclinic/accounts/middleware.py).
+SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", 12)
+STAFF_IDLE_TIMEOUT_MINUTES = env_int("STAFF_IDLE_TIMEOUT_MINUTES", 15)
+SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
+# HTTPS: behind a TLS-terminating proxy set SECURE_PROXY_SSL_HEADER=X-Forwarded-Proto (the header the
+# proxy overwrites), SECURE_SSL_REDIRECT=true and SECURE_HSTS_SECONDS=31536000.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+_proxy_ssl_header = env_str("SECURE_PROXY_SSL_HEADER", "") or ""
+if _proxy_ssl_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+# Authenticator apps show this name beside the six-digit codes.
+OTP_TOTP_ISSUER = "CellClinic"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -195,8 +225,16 @@ MEDIA_URL = "/media/"
 # only through views that check the reader's role and site (see consultations/views.py).
 PHOTO_MAX_BYTES = env_int("PHOTO_MAX_BYTES", 15 * 1024 * 1024)
 PHOTO_MAX_PIXELS = env_int("PHOTO_MAX_PIXELS", 40_000_000)
-DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# The largest request body of any page or API call, but a photo upload (PHOTO_MAX_BYTES plus the form).
+REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", REQUEST_MAX_BYTES)
+FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("FILE_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("DATA_UPLOAD_MAX_NUMBER_FIELDS", 300)
+DATA_UPLOAD_MAX_NUMBER_FILES = env_int("DATA_UPLOAD_MAX_NUMBER_FILES", 5)
+# The app server's limits on the request line (method, path, query) and the headers (`cellclinic serve`).
+REQUEST_LINE_MAX_BYTES = env_int("REQUEST_LINE_MAX_BYTES", 4094)
+REQUEST_HEADERS_MAX = env_int("REQUEST_HEADERS_MAX", 50)
+REQUEST_HEADER_MAX_BYTES = env_int("REQUEST_HEADER_MAX_BYTES", 8190)
 
 # The cache holds rate-limit counters for the public pages. CACHE_URL=redis://host:6379/0 shares them
 # between app processes (production); without it each process counts on its own, which is fine for

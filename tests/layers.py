@@ -11,7 +11,8 @@ from pathlib import Path
 
 LAYERS: dict[int, tuple[str, ...]] = {
     0: ("core",),  # plumbing: helpers, middleware, errors; imports no domain app
-    1: ("accounts", "audit", "catalogue"),  # foundation: users and sites, the audit trail, the therapies
+    # foundation: users and sites, the audit trail, the therapies, answers kept for idempotent retries
+    1: ("accounts", "audit", "catalogue", "idempotency"),
     2: ("patients",),  # the patient record
     3: ("candidacy",),  # self-assessment and enquiries, before a patient is seen
     4: ("photos", "consultations"),  # the clinical consultation and its photos
@@ -38,6 +39,7 @@ PURE_MODULES = (
     "cellclinic/core/checkchar.py",
     "cellclinic/core/pdf_fonts.py",
     "cellclinic/core/states.py",
+    "cellclinic/core/text.py",
     "cellclinic/patients/identifiers.py",
     "cellclinic/treatment/schedule.py",
 )

@@ -21,6 +21,7 @@ from cellclinic.accounts.roles import Permission, Role
 from cellclinic.accounts.selectors import STATUS_ACTIVE, STATUS_INACTIVE, api_tokens_of, staff_list
 from cellclinic.accounts.services import api_token_create, api_token_revoke, staff_member_create
 from cellclinic.core.api_pagination import LimitOffset
+from cellclinic.core.api_types import Id, Line, Secret, Username
 
 router = Router(tags=["accounts"])
 
@@ -78,7 +79,7 @@ class StaffOut(Schema):
 
 
 class StaffListParams(Schema):
-    q: str = Field("", max_length=200, description="Any part of the username, first or last name.")
+    q: Line(200) = Field("", description="Any part of the username, first or last name.")
     status: Literal["", STATUS_ACTIVE, STATUS_INACTIVE] = Field(  # type: ignore[valid-type]
         "", description="Only active or only inactive accounts."
     )
@@ -89,17 +90,13 @@ class StaffIn(Schema):
 
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(min_length=1, max_length=150)
-    first_name: str = Field(min_length=1, max_length=150)
-    last_name: str = Field(min_length=1, max_length=150)
-    email: str = Field("", max_length=254)
+    username: Username(150) = Field(description="Letters of one script, digits and @ . + - _")
+    first_name: Line(150, min_length=1)
+    last_name: Line(150, min_length=1)
+    email: Line(254) = ""
     role: RoleName
-    site: str = Field(
-        min_length=1, max_length=8, description="Code of a site you manage; any other code answers 404."
-    )
-    password: str = Field(
-        min_length=1,
-        max_length=4096,
+    site: Line(8, min_length=1) = Field(description="Code of a site you manage; any other code answers 404.")
+    password: Secret(4096) = Field(
         description="Initial password, checked against the password policy; the person should change it.",
     )
 
@@ -147,7 +144,7 @@ class TokenIn(Schema):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=80, description="Where you will use it, e.g. 'label printer'.")
+    name: Line(80, min_length=1) = Field(description="Where you will use it, e.g. 'label printer'.")
 
 
 class TokenOut(Schema):
@@ -190,7 +187,7 @@ def _token_created(token: ApiToken, key: str) -> dict:
 
 
 @router.delete("/tokens/{int:token_id}", response={204: None}, auth=STAFF, summary="Revoke an API token")
-def token_remove(request, token_id: int):
+def token_remove(request, token_id: Id):
     """Revoke one of your tokens; it stops working at once. Revoking it again changes nothing."""
     api_token_revoke(token=api_token_get_for_owner(request.auth, token_id), actor=request.auth)
     return Status(204, None)

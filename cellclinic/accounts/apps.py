@@ -7,7 +7,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts and sites"
 
     def ready(self) -> None:
-        from cellclinic.accounts import panels
+        from cellclinic.accounts import middleware, panels  # noqa: F401  (middleware: the sign-in receiver)
         from cellclinic.accounts.access import has_permission
         from cellclinic.accounts.roles import Permission
         from cellclinic.core import plugs

@@ -6,6 +6,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from cellclinic.accounts.models import Site
 from cellclinic.accounts.roles import ROLE_LABELS
 from cellclinic.accounts.selectors import STATUS_ACTIVE, STATUS_INACTIVE
+from cellclinic.core.forms import TextForm
 
 PASSWORDS_DIFFER = "The two passwords differ."
 PASSWORD_POLICY = "Long enough, not a common password, and not like the name, username or email."
@@ -50,7 +51,7 @@ class _NewPasswordMixin:
         return cleaned
 
 
-class StaffFilterForm(forms.Form):
+class StaffFilterForm(TextForm):
     """Search and status filters for the staff list."""
 
     q = forms.CharField(label=STAFF_SEARCH_LABEL, required=False, max_length=200)
@@ -72,7 +73,7 @@ class StaffFilterForm(forms.Form):
         return {"query": self.cleaned_data["q"].strip(), "status": self.cleaned_data["status"]}
 
 
-class StaffCreateForm(_NewPasswordMixin, forms.Form):
+class StaffCreateForm(_NewPasswordMixin, TextForm):
     """A new staff member with their first role at one of the admin's sites."""
 
     username = forms.CharField(
@@ -100,7 +101,7 @@ class StaffCreateForm(_NewPasswordMixin, forms.Form):
             self.fields["site"].initial = sites[0].pk
 
 
-class RoleGrantForm(forms.Form):
+class RoleGrantForm(TextForm):
     """Another role for a staff member, at one of the admin's sites."""
 
     site = forms.ModelChoiceField(label="Site", queryset=Site.objects.none(), empty_label="Choose a site…")
@@ -121,7 +122,7 @@ class RoleGrantForm(forms.Form):
         return cleaned
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(TextForm):
     """Why an account is deactivated or reactivated; kept in the audit trail."""
 
     reason = forms.CharField(
@@ -132,7 +133,7 @@ class ReasonForm(forms.Form):
     )
 
 
-class PasswordChangeForm(_NewPasswordMixin, forms.Form):
+class PasswordChangeForm(_NewPasswordMixin, TextForm):
     """The signed-in user's own password: the current one, then the new one twice."""
 
     new_password_field = "new_password"
@@ -143,7 +144,7 @@ class PasswordChangeForm(_NewPasswordMixin, forms.Form):
     new_password_again = _password_field("New password, again", "new-password")
 
 
-class ApiTokenCreateForm(forms.Form):
+class ApiTokenCreateForm(TextForm):
     """A name to tell a new API token apart from the others."""
 
     name = forms.CharField(
@@ -154,7 +155,7 @@ class ApiTokenCreateForm(forms.Form):
     )
 
 
-class PortalAccountForm(_NewPasswordMixin, forms.Form):
+class PortalAccountForm(_NewPasswordMixin, TextForm):
     """A patient's portal account: the username and the initial password staff give the patient."""
 
     username = forms.CharField(
@@ -175,7 +176,7 @@ class PortalAccountForm(_NewPasswordMixin, forms.Form):
         )
 
 
-class PasswordResetForm(_NewPasswordMixin, forms.Form):
+class PasswordResetForm(_NewPasswordMixin, TextForm):
     """An admin's new initial password for a staff member, with the reason."""
 
     password = forms.CharField(
@@ -194,4 +195,22 @@ class PasswordResetForm(_NewPasswordMixin, forms.Form):
         max_length=500,
         help_text="Required; kept in the audit trail.",
         widget=forms.TextInput(),
+    )
+
+
+class SecondFactorForm(TextForm):
+    """A six-digit code from the authenticator app, or one of the recovery codes."""
+
+    code = forms.CharField(
+        label="Code",
+        max_length=40,
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "autocapitalize": "none",
+                "spellcheck": "false",
+                "autofocus": True,
+            }
+        ),
+        help_text="The six digits your authenticator app shows now, or one of your recovery codes.",
     )

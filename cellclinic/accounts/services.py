@@ -7,10 +7,13 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cellclinic.accounts.access import site_ids_with
 from cellclinic.accounts.models import ApiToken, Membership, Site, User
 from cellclinic.accounts.roles import Permission, Role
+from cellclinic.accounts.second_factor import sessions_end
 from cellclinic.audit.services import audit_record, snapshot
 from cellclinic.core.errors import FieldError, InvalidInput
 
@@ -33,6 +36,10 @@ ROLE_NOT_HELD = "this role is no longer held"
 WRONG_OLD_PASSWORD = "is not your current password"
 SAME_PASSWORD = "must differ from your current password"
 TOKEN_NAME_REQUIRED = "is required, to tell your tokens apart"
+# Segregation of duties: whoever manages staff never gives themselves a role that works on records.
+SELF_GRANT = "you cannot grant a role to yourself; ask another clinic admin"
+OWN_SECOND_FACTOR_RESET = "another clinic admin resets your own second factor"
+NO_SECOND_FACTOR = "this account has no second factor to reset"
 
 
 @transaction.atomic
@@ -111,6 +118,8 @@ def membership_grant(*, user: User, site: Site, role: str, actor=None) -> Member
         raise InvalidInput.single("role", UNKNOWN_ROLE)
     if user.is_patient:
         raise InvalidInput.single("user", "a patient portal account cannot hold a staff role")
+    if actor is not None and actor.pk == user.pk:
+        raise InvalidInput.single("role", SELF_GRANT)
     membership, created = Membership.objects.get_or_create(user=user, site=site, role=role)
     if created:
         audit_record(
@@ -278,7 +287,47 @@ def user_password_reset(*, user: User, actor: User | None, new_password: str, re
         action="user.reset_password",
         object_type="user",
         object_id=locked.pk,
-        after={"sign_in_lockout_lifted": bool(lifted)},
+        after={"sign_in_lockout_lifted": bool(lifted), "api_tokens_revoked": _revoke_api_tokens(locked)},
+        reason=reason,
+    )
+    return locked
+
+
+def _revoke_api_tokens(user: User) -> list[str]:
+    """Revoke every live API token of USER (a new password is a new start); answer their prefixes.
+
+    Other signed-in sessions end on their next request: Django binds each session to the password hash.
+    """
+    tokens = ApiToken.objects.filter(user=user, revoked_at__isnull=True)
+    prefixes = sorted(tokens.values_list("prefix", flat=True))
+    tokens.update(revoked_at=timezone.now())
+    return prefixes
+
+
+@transaction.atomic
+def second_factor_reset(*, user: User, actor: User | None, reason: str) -> User:
+    """An admin removes a staff member's authenticator and recovery codes; they enrol again at sign-in.
+
+    Every session of theirs ends, so none stays verified by the old device.
+    """
+    reason = _clean_reason(reason)
+    if actor is not None and actor.pk == user.pk:
+        raise InvalidInput.single("user", OWN_SECOND_FACTOR_RESET)
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    _check_manages_every_site(actor, locked)
+    authenticators = TOTPDevice.objects.filter(user=locked)
+    if not authenticators.filter(confirmed=True).exists():
+        raise InvalidInput.single("user", NO_SECOND_FACTOR)
+    authenticators.delete()
+    StaticDevice.objects.filter(user=locked).delete()
+    ended = sessions_end(locked)
+    audit_record(
+        actor=actor,
+        action="user.reset_second_factor",
+        object_type="user",
+        object_id=locked.pk,
+        before={"second_factor": True},
+        after={"second_factor": False, "sessions_ended": ended},
         reason=reason,
     )
     return locked
@@ -297,7 +346,14 @@ def user_change_password(*, user: User, old_password: str, new_password: str) ->
         raise _password_errors(exc, "new_password") from exc
     user.set_password(new_password)
     user.save(update_fields=["password"])
-    audit_record(actor=user, action="user.change_password", object_type="user", object_id=user.pk)
+    revoked = _revoke_api_tokens(user)
+    audit_record(
+        actor=user,
+        action="user.change_password",
+        object_type="user",
+        object_id=user.pk,
+        after={"api_tokens_revoked": revoked} if revoked else None,
+    )
     return user
 
 

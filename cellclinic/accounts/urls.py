@@ -7,6 +7,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("sign-in/", views.SignInView.as_view(), name="login"),
     path("sign-out/", views.SignOutView.as_view(), name="logout"),
+    path("sign-in/two-factor/", views.two_factor, name="two_factor"),
+    path("sign-in/two-factor/set-up/", views.two_factor_enrol, name="two_factor_enrol"),
     path("account/", views.account, name="account"),
     path("account/password/", views.password_change, name="password_change"),
     path("account/tokens/", views.token_create, name="token_create"),
@@ -19,4 +21,9 @@ urlpatterns = [
     path("staff/<int:pk>/deactivate/", views.staff_deactivate, name="staff_deactivate"),
     path("staff/<int:pk>/reactivate/", views.staff_reactivate, name="staff_reactivate"),
     path("staff/<int:pk>/password/", views.staff_password_reset, name="staff_password_reset"),
+    path(
+        "staff/<int:pk>/two-factor/reset/",
+        views.staff_second_factor_reset,
+        name="staff_second_factor_reset",
+    ),
 ]

@@ -5,9 +5,12 @@ from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_http_methods, require_POST
 
+from cellclinic.accounts import second_factor
 from cellclinic.accounts.access import (
     api_token_get_for_owner,
     membership_get_for_admin,
@@ -23,6 +26,7 @@ from cellclinic.accounts.forms import (
     PasswordResetForm,
     ReasonForm,
     RoleGrantForm,
+    SecondFactorForm,
     SignInForm,
     StaffCreateForm,
     StaffFilterForm,
@@ -42,6 +46,7 @@ from cellclinic.accounts.services import (
     api_token_revoke,
     membership_grant,
     membership_revoke,
+    second_factor_reset,
     staff_member_create,
     user_change_password,
     user_deactivate,
@@ -63,6 +68,13 @@ class SignInView(auth_views.LoginView):
     authentication_form = SignInForm
     redirect_authenticated_user = True
 
+    def get_success_url(self):
+        """After the password, a session that owes a second factor goes to it first, keeping `next`."""
+        url = super().get_success_url()
+        if second_factor.session_needs_second_factor(self.request):
+            return f"{reverse('accounts:two_factor')}?{urlencode({'next': url})}"
+        return url
+
     def get_context_data(self, **kwargs):
         # What other apps offer to someone not signed in (the public self-assessment).
         return {
@@ -73,6 +85,87 @@ class SignInView(auth_views.LoginView):
 
 class SignOutView(auth_views.LogoutView):
     http_method_names = ["post", "options"]
+
+
+def _safe_next(request) -> str:
+    """The `next` this request carries when it stays on this site; the start page otherwise."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("accounts:home")
+
+
+def _with_next(name: str, target: str) -> str:
+    return f"{reverse(name)}?{urlencode({'next': target})}"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor(request):
+    """The second step of signing in: a code from the authenticator app, or a recovery code."""
+    user = request.user
+    target = _safe_next(request)
+    if not second_factor.session_needs_second_factor(request):
+        return redirect(target)
+    if not second_factor.has_second_factor(user):
+        return redirect(_with_next("accounts:two_factor_enrol", target))
+    form = SecondFactorForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        verified = {}
+        done, status = with_password_entry(
+            request,
+            form,
+            lambda: verified.update(
+                device=second_factor.second_factor_verify(user=user, code=form.cleaned_data["code"])
+            ),
+            field="code",
+        )
+        if done:
+            second_factor.mark_verified(request, verified["device"])
+            return redirect(target)
+    context = {"form": form, "next": target}
+    return render(request, "accounts/two_factor.html", context, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def two_factor_enrol(request):
+    """Set up the authenticator app: scan the QR code (or type the secret), confirm with a code, and
+    receive recovery codes, shown this once. Staff do this at their first sign-in; patients may opt in."""
+    user = request.user
+    target = _safe_next(request)
+    if second_factor.has_second_factor(user):
+        return redirect(target)
+    device = second_factor.enrolment_device(user)
+    form = SecondFactorForm(request.POST or None)
+    form.fields["code"].help_text = "The six digits your authenticator app shows now for CellClinic."
+    status = 200
+    if request.method == "POST":
+        enrolled = {}
+        done, status = with_password_entry(
+            request,
+            form,
+            lambda: enrolled.update(
+                result=second_factor.enrolment_confirm(user=user, code=form.cleaned_data["code"])
+            ),
+            field="code",
+        )
+        if done:
+            device, codes = enrolled["result"]
+            second_factor.mark_verified(request, device)
+            context = {"codes": codes, "next": target}
+            return render(request, "accounts/recovery_codes.html", context)
+    context = {
+        "form": form,
+        "next": target,
+        "qr_svg": second_factor.qr_svg(device),
+        "secret": second_factor.secret_text(device),
+        "required": second_factor.required_for(user),
+    }
+    return render(request, "accounts/two_factor_enrol.html", context, status=status)
 
 
 @login_required
@@ -169,6 +262,8 @@ def _staff_detail_page(request, member: User, *, status: int = 200, **forms):
         "grant_form": forms.get("grant_form") or RoleGrantForm(sites=sites, held=held),
         "status_form": forms.get("status_form") or ReasonForm(),
         "reset_form": forms.get("reset_form") or PasswordResetForm(prefix="reset"),
+        "factor_form": forms.get("factor_form") or ReasonForm(prefix="factor"),
+        "has_second_factor": second_factor.has_second_factor(member),
         "revoke_error": forms.get("revoke_error"),
     }
     return render(request, "accounts/staff_detail.html", context, status=status)
@@ -274,6 +369,27 @@ def staff_password_reset(request, pk: int):
     return _staff_detail_page(request, member, status=422, reset_form=form)
 
 
+@login_required
+@require_POST
+def staff_second_factor_reset(request, pk: int):
+    """Remove a staff member's authenticator and recovery codes; they set up a new one at sign-in."""
+    member = staff_get_for_admin(request.user, pk)
+    form = ReasonForm(request.POST, prefix="factor")
+    if form.is_valid():
+        try:
+            second_factor_reset(user=member, actor=request.user, reason=form.cleaned_data["reason"])
+        except InvalidInput as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                f"{member.display_name}'s second factor is reset: they set up a new authenticator app "
+                "when they next sign in.",
+            )
+            return redirect("accounts:staff_detail", pk=member.pk)
+    return _staff_detail_page(request, member, status=422, factor_form=form)
+
+
 # The signed-in user's own account
 
 
@@ -283,6 +399,9 @@ def _account_page(request, *, status: int = 200, **forms):
         "nav_active": "account",
         "memberships": [] if user.is_patient else memberships_of(user),
         "password_form": forms.get("password_form") or PasswordChangeForm(),
+        "has_second_factor": second_factor.has_second_factor(user),
+        "second_factor_required": second_factor.required_for(user),
+        "recovery_codes_left": second_factor.recovery_codes_left(user),
     }
     if not user.is_patient:
         window = paginate(request, api_tokens_of(user), per_page=TOKENS_PER_PAGE)
@@ -315,7 +434,11 @@ def password_change(request):
     )
     if done:
         update_session_auth_hash(request, request.user)
-        messages.success(request, "Your password is changed. Other signed-in browsers are signed out.")
+        messages.success(
+            request,
+            "Your password is changed. Other signed-in browsers are signed out "
+            "and your API tokens are revoked.",
+        )
         return redirect("accounts:account")
     return _account_page(request, status=status, password_form=form)
 

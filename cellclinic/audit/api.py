@@ -1,6 +1,6 @@
 """The audit trail for clinic admins, read-only."""
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from ninja import Field, Query, Router, Schema
@@ -8,20 +8,20 @@ from ninja.pagination import paginate
 
 from cellclinic.audit.selectors import AuditFilters, audit_event_list, audit_rows_for_api
 from cellclinic.core.api_pagination import LimitOffset
+from cellclinic.core.api_types import MAX_ID, Date, Line
 
 router = Router(tags=["audit"])
 
 MAX_LIMIT = 200
-_BIGINT_MAX = 2**63 - 1
 
 
 class AuditEventQuery(Schema):
-    patient_id: int | None = Field(None, ge=1, le=_BIGINT_MAX, description="Events about this patient")
-    user: str | None = Field(None, max_length=150, description="Username of the actor")
-    object_type: str | None = Field(None, max_length=60, description="e.g. patient, user, site")
-    object_id: str | None = Field(None, max_length=64)
-    date_from: date | None = Field(None, description="First day, in the clinic's local time")
-    date_to: date | None = Field(None, description="Last day, in the clinic's local time")
+    patient_id: int | None = Field(None, ge=1, le=MAX_ID, description="Events about this patient")
+    user: Line(150) | None = Field(None, description="Username of the actor")
+    object_type: Line(60) | None = Field(None, description="e.g. patient, user, site")
+    object_id: Line(64) | None = None
+    date_from: Date | None = Field(None, description="First day, in the clinic's local time")
+    date_to: Date | None = Field(None, description="Last day, in the clinic's local time")
 
     def to_filters(self) -> AuditFilters:
         return AuditFilters(
@@ -48,7 +48,8 @@ class AuditEventOut(Schema):
     after: Any
     details_hidden: bool = Field(description="Before and after are withheld: the patient is not yours to see")
     reason: str
-    request_id: str
+    request_id: str = Field(description="The server's id of the request that made the change")
+    client_request_id: str = Field(description="The X-Request-ID the client sent, as sent (not trusted)")
     prev_hash: str
     hash: str
 

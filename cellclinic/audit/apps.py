@@ -7,9 +7,15 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit trail and signatures"
 
     def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
         from cellclinic.accounts.access import has_permission
         from cellclinic.accounts.roles import Permission
+        from cellclinic.audit import signals
         from cellclinic.core import plugs
+
+        connection_created.connect(signals.sqlite_functions, dispatch_uid="audit.sqlite_functions")
+        signals.connect()
 
         def auditor(user) -> bool:
             return has_permission(user, Permission.AUDIT_VIEW)

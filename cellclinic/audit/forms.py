@@ -8,6 +8,7 @@ from cellclinic.audit.selectors import (
     object_type_choices,
 )
 from cellclinic.core.errors import InvalidInput
+from cellclinic.core.forms import TextForm
 
 
 class _DateInput(forms.DateInput):
@@ -17,9 +18,19 @@ class _DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d")
 
 
-class AuditFilterForm(forms.Form):
+LOG_CHANGES = "changes"
+LOG_ACCESS = "access"
+
+
+class AuditFilterForm(TextForm):
     """The audit page's filters; dates are days in the clinic's local time."""
 
+    log = forms.ChoiceField(
+        required=False,
+        label="Show",
+        choices=[(LOG_CHANGES, "Changes"), (LOG_ACCESS, "Reads and sign-ins")],
+        help_text="Changes to records, or who read health records and who signed in",
+    )
     patient = forms.CharField(
         required=False, max_length=40, label="Patient", help_text="Medical record number or patient id"
     )
@@ -52,6 +63,9 @@ class AuditFilterForm(forms.Form):
                 for error in exc.errors:
                     self.add_error(error.field, error.message)
         return cleaned
+
+    def shows_access(self) -> bool:
+        return self.is_valid() and self.cleaned_data.get("log") == LOG_ACCESS
 
     def filters(self) -> AuditFilters:
         data = self.cleaned_data

@@ -25,13 +25,51 @@ class AuditEvent(models.Model):
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
     reason = models.TextField(blank=True)
-    request_id = models.CharField(max_length=64, blank=True)
+    request_id = models.CharField(max_length=64, blank=True, help_text="Made by the server for each request.")
+    client_request_id = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The X-Request-ID the client sent, as sent; never trusted as the id.",
+    )
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
 
     class Meta:
         ordering = ["-id"]
         indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.action} {self.object_type}:{self.object_id}"
+
+
+class AccessEvent(models.Model):
+    """One read of health data, or one sign-in, sign-out, failed sign-in or lockout: who, what, when.
+
+    A hash chain of its own (the access log), extended by the database in one statement per event
+    (see services.record_access); append-only like the audit trail.
+    """
+
+    occurred_at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_name = models.CharField(max_length=200, help_text="As it was when the event happened.")
+    site = models.ForeignKey(
+        "accounts.Site", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    patient_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    action = models.CharField(max_length=60, db_index=True)
+    object_type = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=64, blank=True)
+    details = models.JSONField(null=True, blank=True, help_text="Search terms, filters, the file read, ...")
+    request_id = models.CharField(max_length=64, blank=True)
+    client_request_id = models.CharField(max_length=64, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="access_object_idx")]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.action} {self.object_type}:{self.object_id}"

@@ -14,8 +14,19 @@ from django.utils import timezone
 from cellclinic.accounts.access import require_permission
 from cellclinic.accounts.models import Membership, User
 from cellclinic.accounts.roles import Permission
-from cellclinic.audit.chain import HASHED_FIELDS, ChainReport, canonical_json, format_time, verify_chain
-from cellclinic.audit.models import AuditEvent, Signature
+from cellclinic.audit.chain import (
+    ACCESS_FIELDS,
+    GENESIS_HASH,
+    HASHED_FIELDS,
+    OPTIONAL_HASHED_FIELDS,
+    ChainReport,
+    access_hash,
+    canonical_json,
+    event_hash,
+    format_time,
+    verify_chain,
+)
+from cellclinic.audit.models import AccessEvent, AuditEvent, Signature
 from cellclinic.core.errors import FieldError, InvalidInput
 
 # The object types the audit page offers in its filter. An app that audits a new kind of object
@@ -51,6 +62,7 @@ ROW_FIELDS = (
     "after",
     "reason",
     "request_id",
+    "client_request_id",
     "prev_hash",
     "hash",
 )
@@ -161,9 +173,9 @@ def audit_events_visible_to(user: User) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(visible)
 
 
-def audit_event_list(user: User, filters: AuditFilters) -> QuerySet:
-    """Visible events matching FILTERS, newest first, as dicts of ROW_FIELDS (one query per page)."""
-    events = audit_events_visible_to(user)
+def _filtered_rows(user: User, events: QuerySet, filters: AuditFilters, fields: tuple[str, ...]) -> QuerySet:
+    """EVENTS matching FILTERS, newest first, as dicts of FIELDS with the patient's MRN where USER may
+    read the patient (one query per page)."""
     audit_filters_check(filters)
     if filters.patient_id is not None:
         events = events.filter(patient_id=filters.patient_id)
@@ -181,8 +193,92 @@ def audit_event_list(user: User, filters: AuditFilters) -> QuerySet:
     return (
         events.annotate(patient_mrn=Subquery(readable_patients.values("mrn")[:1]))
         .order_by("-id")
-        .values(*ROW_FIELDS)
+        .values(*fields)
     )
+
+
+def audit_event_list(user: User, filters: AuditFilters) -> QuerySet:
+    """Visible events matching FILTERS, newest first, as dicts of ROW_FIELDS (one query per page)."""
+    return _filtered_rows(user, audit_events_visible_to(user), filters, ROW_FIELDS)
+
+
+ACCESS_ROW_FIELDS = (
+    "id",
+    "occurred_at",
+    "actor_name",
+    "actor__username",
+    "site__code",
+    "patient_id",
+    "patient_mrn",
+    "action",
+    "object_type",
+    "object_id",
+    "details",
+    "request_id",
+    "client_request_id",
+    "hash",
+)
+
+# What each kind of access event is called on the audit page.
+ACCESS_LABELS: dict[str, str] = {
+    "user.sign_in": "Signed in",
+    "user.sign_out": "Signed out",
+    "user.sign_in_failed": "Sign-in failed",
+    "user.password_entry_failed": "Wrong password after sign-in",
+    "user.locked_out": "Signing in paused (locked out)",
+    "consent.pdf": "Downloaded the consent PDF",
+}
+
+
+def access_label(action: str) -> str:
+    """`patient.view` reads "Viewed patient", `patient.search` "Searched patient"; sign-ins have names."""
+    if action in ACCESS_LABELS:
+        return ACCESS_LABELS[action]
+    object_type, _, verb = action.rpartition(".")
+    words = {"view": "Viewed", "search": "Listed or searched"}
+    label = OBJECT_TYPES.get(object_type, object_type.replace("_", " ")).lower()
+    return f"{words[verb]} {label}" if verb in words else action
+
+
+def access_events_visible_to(user: User) -> QuerySet[AccessEvent]:
+    """The access events of the sites where USER may read the audit trail; 404 for everyone else.
+
+    An event without a site is shown when it carries a patient of those sites, when it is about a user
+    who works there (a failed sign-in, a lockout), or when its actor works there.
+    """
+    sites = require_permission(user, Permission.AUDIT_VIEW)
+    members = Membership.objects.filter(site_id__in=sites)
+    member_ids_text = members.annotate(user_id_text=Cast("user_id", CharField())).values("user_id_text")
+    site_patients = patient_model().objects.visible_to(user, Permission.AUDIT_VIEW).values("pk")
+    siteless = Q(site__isnull=True)
+    no_patient = Q(patient_id__isnull=True)
+    visible = (
+        Q(site_id__in=sites)
+        | (siteless & Q(patient_id__in=site_patients))
+        | (siteless & no_patient & Q(object_type="user", object_id__in=member_ids_text))
+        | (siteless & no_patient & Q(actor_id__in=members.values("user_id")))
+    )
+    return AccessEvent.objects.filter(visible)
+
+
+def access_event_list(user: User, filters: AuditFilters) -> QuerySet:
+    """Visible access events matching FILTERS, newest first, as dicts of ACCESS_ROW_FIELDS."""
+    return _filtered_rows(user, access_events_visible_to(user), filters, ACCESS_ROW_FIELDS)
+
+
+def access_rows_for_page(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Access rows with their label, details as compact JSON (withheld for a patient not the reader's)."""
+    result = []
+    for source in rows:
+        row = dict(source)
+        row["details_hidden"] = row["patient_id"] is not None and row["patient_mrn"] is None
+        row["details_text"] = (
+            "" if row["details_hidden"] or not row["details"] else _shown(row["details"], 200)
+        )
+        row["action_label"] = access_label(row["action"])
+        row["short_hash"] = row["hash"][:12]
+        result.append(row)
+    return result
 
 
 def signatures_of(object_type: str, object_id: Any, *, limit: int) -> list[Signature]:
@@ -271,6 +367,7 @@ def audit_rows_for_api(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]
                 "details_hidden": row["details_hidden"],
                 "reason": row["reason"],
                 "request_id": row["request_id"],
+                "client_request_id": row["client_request_id"],
                 "prev_hash": row["prev_hash"],
                 "hash": row["hash"],
             }
@@ -278,74 +375,96 @@ def audit_rows_for_api(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]
     return result
 
 
-@dataclass
-class _HeadWatch:
-    """Where the expected head hash went by during the walk, and how many events followed it."""
+# The exit statuses of `cellclinic verify-audit`.
+EXIT_OK = 0
+EXIT_BROKEN = 1  # an audit event, an access event or a signature does not hold
+EXIT_USAGE = 2  # the arguments, or a checkpoint file, cannot be read
+EXIT_HEAD_MISMATCH = (
+    3  # a head recorded earlier is not a prefix of the chain: its tail was removed or rewritten
+)
 
-    expected: str | None
-    found_id: int | None = None
-    newer: int = 0
-
-    def see(self, row: Mapping[str, Any]) -> None:
-        if self.found_id is not None:
-            self.newer += 1
-        elif row["hash"] == self.expected:
-            self.found_id = row["id"]
+MAX_PROBLEM_LINES = 20
 
 
 @dataclass(frozen=True)
-class AuditVerification:
-    """The chain report, plus the comparison with a head hash recorded earlier when one was given."""
+class ExpectedHead:
+    """A head recorded earlier: its event (None: wherever it is) and hash, in the audit or access chain."""
 
-    report: ChainReport
-    expected_head: str | None = None
-    expected_found_id: int | None = None
-    newer_than_expected: int = 0
-    broken_event: dict[str, Any] | None = field(default=None)
+    sequence: int | None
+    hash: str
+    source: str = "--expect-head"
+    chain: str = "audit"
 
-    @property
-    def head_matches(self) -> bool:
-        return self.expected_head is None or self.expected_head == self.report.head
+
+@dataclass
+class _Watch:
+    """What one walk along a chain saw of the events and hashes recorded earlier, and where."""
+
+    ids: set[int]
+    hashes: set[str]
+    by_id: dict[int, tuple[str, int]] = field(default_factory=dict)  # id -> (hash, position)
+    by_hash: dict[str, tuple[int, int]] = field(default_factory=dict)  # hash -> (id, position)
+    seen: int = 0
+    last_id: int = 0
+
+    def see(self, row: Mapping[str, Any]) -> None:
+        self.seen += 1
+        self.last_id = row["id"]
+        if row["id"] in self.ids:
+            self.by_id[row["id"]] = (row["hash"], self.seen)
+        if row["hash"] in self.hashes:
+            self.by_hash[row["hash"]] = (row["id"], self.seen)
+
+
+@dataclass(frozen=True)
+class HeadCheck:
+    """Whether a head recorded earlier is a prefix of the chain as it is now."""
+
+    expected: ExpectedHead
+    found_id: int | None = None
+    after: int = 0
+    problem: str = ""
 
     @property
     def ok(self) -> bool:
-        return self.report.ok and self.head_matches
+        return not self.problem
 
-    def summary(self) -> str:
-        return self.lines()[0]
+    def line(self) -> str:
+        noun = "event" if self.expected.chain == "audit" else "access event"
+        if self.ok:
+            where = f"{noun} {self.found_id}" if self.found_id else "the start (an empty chain)"
+            return f"{self.expected.source}: head found at {where}, {self.after} {noun}s after it"
+        return f"HEAD MISMATCH ({self.expected.source}): {self.problem}"
 
-    def lines(self) -> list[str]:
-        """The report as printed by `cellclinic verify-audit`."""
-        report = self.report
-        if not report.ok:
-            lines = [report.summary()]
-            event = self.broken_event
-            if event is not None:
-                lines.append(
-                    f"event {event['id']}: {format_time(event['occurred_at'])} {event['action']} "
-                    f"{event['object_type']}:{event['object_id']} by {event['actor_name']}"
-                )
-            return lines
-        lines = [report.summary(), f"head: {report.head}"]
-        if self.expected_head is None:
-            return lines
-        if self.head_matches:
-            lines.append("head matches the expected hash")
-        elif self.expected_found_id is not None:
-            lines.append(
-                f"HEAD MISMATCH: the expected hash {self.expected_head} is event {self.expected_found_id}, "
-                f"and {self.newer_than_expected} events were added after it"
+
+def _head_check(expected: ExpectedHead, watch: _Watch) -> HeadCheck:
+    noun = "event" if expected.chain == "audit" else "access event"
+    if expected.hash == GENESIS_HASH and expected.sequence in (None, 0):
+        return HeadCheck(expected, None, watch.seen)
+    if expected.sequence is None:
+        hit = watch.by_hash.get(expected.hash)
+        if hit is None:
+            problem = (
+                f"the expected hash {expected.hash} is not in the chain: "
+                f"{noun}s up to it were rewritten or removed"
             )
-        else:
-            lines.append(
-                f"HEAD MISMATCH: the expected hash {self.expected_head} is not in the chain: "
-                "events up to it were rewritten or removed"
-            )
-        return lines
+            return HeadCheck(expected, problem=problem)
+        return HeadCheck(expected, hit[0], watch.seen - hit[1])
+    seen = watch.by_id.get(expected.sequence)
+    if seen is None:
+        problem = f"{noun} {expected.sequence} is not in the chain: it (and any after it) were removed"
+        return HeadCheck(expected, problem=problem)
+    if seen[0] != expected.hash:
+        problem = (
+            f"{noun} {expected.sequence} has the hash {seen[0]}, not {expected.hash}: "
+            f"{noun}s up to it were rewritten"
+        )
+        return HeadCheck(expected, problem=problem)
+    return HeadCheck(expected, expected.sequence, watch.seen - seen[1])
 
 
 def _watched(
-    rows: Iterable[Mapping[str, Any]], watch: _HeadWatch, progress: Callable[[int], None] | None, every: int
+    rows: Iterable[Mapping[str, Any]], watch: _Watch, progress: Callable[[int], None] | None, every: int
 ) -> Iterator[Mapping[str, Any]]:
     for seen, row in enumerate(rows, start=1):
         watch.see(row)
@@ -354,31 +473,238 @@ def _watched(
         yield row
 
 
+# What a signature row and the copy kept by its signature.create event must agree on: (row, event).
+_SIGNATURE_FROM_EVENT = {
+    "signer_id": ("actor_id", None),
+    "object_type": ("object_type", None),
+    "object_id": ("object_id", None),
+    "patient_id": ("patient_id", None),
+    "site_id": ("site_id", None),
+    "meaning": (None, "meaning"),
+    "printed_name": (None, "printed_name"),
+    "record_hash": (None, "record_hash"),
+    "statement": (None, "statement"),
+    "signed_at": (None, "signed_at"),
+}
+
+
+def _signature_differences(signature: Mapping[str, Any], event: Mapping[str, Any]) -> list[str]:
+    after = event["after"] if isinstance(event["after"], dict) else {}
+    differ = []
+    for name, (column, key) in _SIGNATURE_FROM_EVENT.items():
+        value = signature[name]
+        if name == "signed_at":
+            value = format_time(value)
+        if column is not None:
+            kept = event[column]
+        elif key in after:
+            kept = after[key]
+        else:
+            continue  # events written before the copy held this field
+        if name == "object_id":
+            value, kept = str(value), str(kept)
+        if value != kept:
+            differ.append(name)
+    return differ
+
+
+def signatures_verify() -> tuple[int, list[str]]:
+    """Compare every signature with its signature.create event: (signatures checked, problems found).
+
+    A signature that differs from its event was edited; a signature without an event was added behind
+    the application's back; an event whose signature is gone means the signature was deleted.
+    """
+    events: dict[Any, dict[str, Any]] = {}
+    problems: list[str] = []
+    rows = (
+        AuditEvent.objects.filter(action="signature.create")
+        .order_by("id")
+        .values("id", "actor_id", "site_id", "patient_id", "object_type", "object_id", "after")
+        .iterator(chunk_size=VERIFY_CHUNK)
+    )
+    for row in rows:
+        signature_id = row["after"].get("signature_id") if isinstance(row["after"], dict) else None
+        if signature_id in events:
+            earlier = events[signature_id]["id"]
+            problems.append(f"signature {signature_id}: events {earlier} and {row['id']} both record it")
+        events[signature_id] = row
+    checked = 0
+    signatures = Signature.objects.order_by("id").values("id", *_SIGNATURE_FROM_EVENT)
+    for signature in signatures.iterator(chunk_size=VERIFY_CHUNK):
+        checked += 1
+        event = events.pop(signature["id"], None)
+        if event is None:
+            problems.append(f"signature {signature['id']}: no signature.create event records it")
+            continue
+        differ = _signature_differences(signature, event)
+        if differ:
+            problems.append(
+                f"signature {signature['id']}: its {', '.join(differ)} differ from event {event['id']} "
+                "(the signature was edited)"
+            )
+    for signature_id, event in events.items():
+        problems.append(f"signature {signature_id}: event {event['id']} records it, but it is gone (deleted)")
+    return checked, problems
+
+
+@dataclass(frozen=True)
+class AuditVerification:
+    """The reports on the audit chain, the access log and the signatures, and the heads recorded earlier."""
+
+    report: ChainReport
+    access_report: ChainReport = field(default_factory=lambda: ChainReport(True, 0))
+    head_id: int = 0
+    access_head_id: int = 0
+    broken_event: dict[str, Any] | None = None
+    broken_access_event: dict[str, Any] | None = None
+    signatures_checked: int = 0
+    signature_problems: tuple[str, ...] = ()
+    head_checks: tuple[HeadCheck, ...] = ()
+    checkpoint_checks: tuple[HeadCheck, ...] = ()
+
+    @property
+    def intact(self) -> bool:
+        """Both chains hold from their first event to their last, and every signature matches its event."""
+        return self.report.ok and self.access_report.ok and not self.signature_problems
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == EXIT_OK
+
+    @property
+    def exit_code(self) -> int:
+        if not self.intact:
+            return EXIT_BROKEN
+        if not all(check.ok for check in (*self.head_checks, *self.checkpoint_checks)):
+            return EXIT_HEAD_MISMATCH
+        return EXIT_OK
+
+    def summary(self) -> str:
+        return self.lines()[0]
+
+    def lines(self) -> list[str]:
+        """The report as printed by `cellclinic verify-audit`."""
+        report, access = self.report, self.access_report
+        lines: list[str] = []
+        if report.ok:
+            lines += [report.summary(), f"head: {report.head}", f"head event: {self.head_id}"]
+        else:
+            lines.append(report.summary())
+            if self.broken_event is not None:
+                lines.append(_event_line("event", self.broken_event))
+        if access.ok:
+            lines += [
+                f"OK: {access.checked} access events, access log intact",
+                f"access head: {access.head}",
+                f"access head event: {self.access_head_id}",
+            ]
+        else:
+            lines.append(
+                f"ACCESS LOG BROKEN at access event {access.broken_id}: {access.reason} "
+                f"({access.checked} access events checked before it)"
+            )
+            if self.broken_access_event is not None:
+                lines.append(_event_line("access event", self.broken_access_event))
+        if self.signature_problems:
+            lines.append(
+                f"SIGNATURES: {len(self.signature_problems)} problems over "
+                f"{self.signatures_checked} signatures"
+            )
+            lines += list(self.signature_problems[:MAX_PROBLEM_LINES])
+            if len(self.signature_problems) > MAX_PROBLEM_LINES:
+                lines.append(f"… and {len(self.signature_problems) - MAX_PROBLEM_LINES} more")
+        else:
+            lines.append(f"OK: {self.signatures_checked} signatures match their signature events")
+        if not (report.ok and access.ok):
+            return lines  # a head cannot be compared with a chain that does not hold
+        lines += [check.line() for check in self.head_checks]
+        if self.checkpoint_checks:
+            failed = [check for check in self.checkpoint_checks if not check.ok]
+            if failed:
+                lines.append(f"CHECKPOINT MISMATCH: {failed[0].expected.source}: {failed[0].problem}")
+                failed_files = len({check.expected.source for check in failed})
+                files = len({check.expected.source for check in self.checkpoint_checks})
+                lines.append(
+                    f"{failed_files} of {files} checkpoints are not a prefix of the chain; the first is shown"
+                )
+            else:
+                files = len({check.expected.source for check in self.checkpoint_checks})
+                lines.append(f"OK: {files} checkpoints, each a prefix of the chain")
+        return lines
+
+
+def _event_line(noun: str, event: Mapping[str, Any]) -> str:
+    return (
+        f"{noun} {event['id']}: {format_time(event['occurred_at'])} {event['action']} "
+        f"{event['object_type']}:{event['object_id']} by {event['actor_name']}"
+    )
+
+
+_BROKEN_FIELDS = ("id", "occurred_at", "action", "object_type", "object_id", "actor_name")
+
+
+def _walk(model, fields, hasher, expected: list[ExpectedHead], progress, every):
+    watch = _Watch(
+        ids={e.sequence for e in expected if e.sequence is not None},
+        hashes={e.hash for e in expected if e.sequence is None},
+    )
+    rows = (
+        model.objects.order_by("id")
+        .values("id", *fields, "prev_hash", "hash")
+        .iterator(chunk_size=VERIFY_CHUNK)
+    )
+    report = verify_chain(_watched(rows, watch, progress, every), hasher)
+    broken = None
+    if not report.ok:
+        broken = model.objects.filter(pk=report.broken_id).values(*_BROKEN_FIELDS).first()
+    return report, watch, broken
+
+
 def audit_verify(
     *,
-    expect_head: str | None = None,
+    expect_head: str | ExpectedHead | None = None,
+    checkpoints: Iterable[ExpectedHead] = (),
     progress: Callable[[int], None] | None = None,
     progress_every: int = 10_000,
 ) -> AuditVerification:
-    """Recompute the whole chain in id order, streaming the rows, and compare its head with EXPECT_HEAD."""
-    rows = (
-        AuditEvent.objects.order_by("id")
-        .values("id", *HASHED_FIELDS, "prev_hash", "hash")
-        .iterator(chunk_size=VERIFY_CHUNK)
+    """Recompute the audit chain and the access log in id order, streaming the rows; compare every
+    signature with its event; and check that each head recorded earlier (EXPECT_HEAD, a bare hash or
+    an ExpectedHead, and CHECKPOINTS) is a prefix of its chain."""
+    if isinstance(expect_head, str):
+        expect_head = ExpectedHead(None, expect_head)
+    heads = [expect_head] if expect_head is not None else []
+    points = list(checkpoints)
+    expected = heads + points
+    report, watch, broken = _walk(
+        AuditEvent,
+        HASHED_FIELDS + OPTIONAL_HASHED_FIELDS,
+        event_hash,
+        [e for e in expected if e.chain == "audit"],
+        progress,
+        progress_every,
     )
-    watch = _HeadWatch(expected=expect_head)
-    report = verify_chain(_watched(rows, watch, progress, progress_every))
-    broken_event = None
-    if not report.ok:
-        broken_event = (
-            AuditEvent.objects.filter(pk=report.broken_id)
-            .values("id", "occurred_at", "action", "object_type", "object_id", "actor_name")
-            .first()
-        )
+    access_report, access_watch, access_broken = _walk(
+        AccessEvent,
+        ACCESS_FIELDS,
+        access_hash,
+        [e for e in expected if e.chain == "access"],
+        progress,
+        progress_every,
+    )
+    checked, problems = signatures_verify()
+
+    def check(head: ExpectedHead) -> HeadCheck:
+        return _head_check(head, watch if head.chain == "audit" else access_watch)
+
     return AuditVerification(
         report=report,
-        expected_head=expect_head,
-        expected_found_id=watch.found_id,
-        newer_than_expected=watch.newer,
-        broken_event=broken_event,
+        access_report=access_report,
+        head_id=watch.last_id if report.ok else 0,
+        access_head_id=access_watch.last_id if access_report.ok else 0,
+        broken_event=broken,
+        broken_access_event=access_broken,
+        signatures_checked=checked,
+        signature_problems=tuple(problems),
+        head_checks=tuple(check(head) for head in heads),
+        checkpoint_checks=tuple(check(point) for point in points),
     )

@@ -11,10 +11,18 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, models, transaction
 from django.forms.models import model_to_dict
 
-from cellclinic.audit.chain import GENESIS_HASH, canonical_json, event_hash, sha256_hex
-from cellclinic.audit.models import AuditEvent, Signature
+from cellclinic.audit.chain import (
+    ACCESS_FIELDS,
+    GENESIS_HASH,
+    access_digest,
+    canonical_json,
+    event_hash,
+    format_time,
+    sha256_hex,
+)
+from cellclinic.audit.models import AccessEvent, AuditEvent, Signature
 from cellclinic.core.errors import FieldError, InvalidInput
-from cellclinic.core.middleware import current_request_id
+from cellclinic.core.middleware import current_client_request_id, current_request_id
 from cellclinic.core.states import TransitionRefused, TransitionTable
 
 # A fixed key for PostgreSQL's transaction-level advisory lock that serialises chain appends.
@@ -106,8 +114,120 @@ def audit_record(
         "after": json_safe(after),
         "reason": reason,
         "request_id": current_request_id() or "",
+        "client_request_id": current_client_request_id() or "",
     }
     return AuditEvent.objects.create(**fields, prev_hash=prev_hash, hash=event_hash(fields, prev_hash))
+
+
+# The longest text kept from a search term or a typed username in an access event.
+ACCESS_TEXT_LIMIT = 200
+
+_ACCESS_COLUMNS = ", ".join(ACCESS_FIELDS)
+# Built from the constant ACCESS_FIELDS only; every value is a parameter.
+_SQLITE_ACCESS_APPEND = (
+    f"INSERT INTO audit_accessevent ({_ACCESS_COLUMNS}, prev_hash, hash) "  # noqa: S608 - constant column names  # nosec B608
+    f"SELECT {', '.join(['%s'] * len(ACCESS_FIELDS))}, head.prev, cellclinic_sha256(%s || head.prev) "
+    "FROM (SELECT COALESCE((SELECT hash FROM audit_accessevent ORDER BY id DESC LIMIT 1), %s) AS prev) "
+    "AS head"
+)
+_PG_ACCESS_APPEND = (
+    "SELECT cellclinic_access_append(%s::timestamptz, %s::bigint, %s, %s::bigint, %s::bigint, %s, %s, %s, "
+    "%s::jsonb, %s, %s, %s)"
+)
+
+
+def _actor_of(who):
+    """The user behind WHO: a user, a request (an API request's token user, else the session's), or None."""
+    if who is None or not hasattr(who, "META"):
+        return who
+    user = getattr(who, "auth", None) or getattr(who, "user", None)
+    return user if user is not None and user.is_authenticated else None
+
+
+def bounded(text: Any, limit: int = ACCESS_TEXT_LIMIT) -> str:
+    """Text as typed, cut to LIMIT characters: what an access event keeps of a search term or a username."""
+    return str(text or "")[:limit]
+
+
+# At most this many query parameters of one search are kept.
+SEARCH_PARAMETER_LIMIT = 20
+
+
+def record_read(who, obj: models.Model, *, action: str = "", object_type: str = "", details=None) -> None:
+    """Log that WHO read OBJ, a record about one patient (a chart, a consent, a photo, a plan, ...).
+
+    Its object type is OBJECT_TYPE or the model's AUDIT_OBJECT_TYPE, the action ACTION or "<type>.view",
+    the patient and site those of OBJ (a patient is its own patient).
+    """
+    object_type = object_type or getattr(type(obj), "AUDIT_OBJECT_TYPE", "") or obj._meta.model_name
+    patient_id = obj.pk if obj._meta.model_name == "patient" else getattr(obj, "patient_id", None)
+    record_access(
+        who,
+        action or f"{object_type}.view",
+        object_type=object_type,
+        object_id=obj.pk,
+        patient_id=patient_id,
+        site_id=getattr(obj, "site_id", None),
+        details=details,
+    )
+
+
+def record_search(request, object_type: str, *, action: str = "", patient_id: int | None = None) -> None:
+    """Log a list or search of health records with its terms: every query parameter, as typed."""
+    terms = {
+        bounded(name, 60): bounded(request.GET.get(name))
+        for name in list(request.GET)[:SEARCH_PARAMETER_LIMIT]
+    }
+    record_access(
+        request,
+        action or f"{object_type}.search",
+        object_type=object_type,
+        patient_id=patient_id,
+        details={"terms": terms, "path": bounded(request.path)},
+    )
+
+
+def record_access(
+    who,
+    action: str,
+    *,
+    object_type: str,
+    object_id: Any = "",
+    patient_id: int | None = None,
+    site_id: int | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> None:
+    """Log one read of health data (or one sign-in event) in the access log: a single INSERT.
+
+    WHO is the reader: a request or a user. The database chains the event to the previous one in the
+    same statement, so a read costs one query and takes no lock on the audit trail of changes. DETAILS
+    holds what the read was for: search terms, filters, the file read.
+    """
+    actor = _actor_of(who)
+    actor_name = ""
+    if actor is not None:
+        actor_name = actor.display_name if hasattr(actor, "display_name") else str(actor)
+    fields = {
+        "occurred_at": datetime.now(UTC),
+        "actor_id": actor.pk if actor is not None else None,
+        "actor_name": actor_name or "anonymous",
+        "site_id": site_id,
+        "patient_id": patient_id,
+        "action": action,
+        "object_type": object_type,
+        "object_id": "" if object_id is None else str(object_id),
+        "details": json_safe(dict(details)) if details else None,
+        "request_id": current_request_id() or "",
+        "client_request_id": current_client_request_id() or "",
+    }
+    digest = access_digest(fields)
+    model_fields = {f.attname: f for f in AccessEvent._meta.concrete_fields}
+    params = [model_fields[name].get_db_prep_save(fields[name], connection) for name in ACCESS_FIELDS]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(_PG_ACCESS_APPEND, [*params, digest])
+        else:
+            cursor.execute(_SQLITE_ACCESS_APPEND, [*params, digest, GENESIS_HASH])
 
 
 def _stored_value(instance: models.Model, name: str) -> Any:
@@ -224,6 +344,10 @@ def signature_create(
             "meaning": meaning,
             "printed_name": signature.printed_name,
             "record_hash": signature.record_hash,
+            # The rest of what verify-audit compares with the signature row.
+            "signer_id": signer.pk,
+            "signed_at": format_time(signature.signed_at),
+            "statement": statement,
         },
     )
     return signature

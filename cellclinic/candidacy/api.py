@@ -7,20 +7,21 @@ from uuid import UUID
 from django.http import Http404
 from django.urls import reverse
 from ninja import Field, Query, Router, Schema
-from ninja.errors import HttpError
 from ninja.pagination import paginate
 from pydantic import ConfigDict, StrictInt
 
 from cellclinic.accounts.access import has_permission
 from cellclinic.accounts.auth import api_auth
 from cellclinic.accounts.roles import Permission
+from cellclinic.audit.services import record_read, record_search
 from cellclinic.candidacy.engine import AREAS, CONCERNS, EXPECTATIONS, MAX_AGE
 from cellclinic.candidacy.models import Assessment, Enquiry
 from cellclinic.candidacy.questionnaire import api_schemas
 from cellclinic.candidacy.selectors import enquiry_get_for_user, enquiry_list
 from cellclinic.candidacy.services import assessment_run, enquiry_status_set, get_ruleset
-from cellclinic.candidacy.throttle import TOO_MANY, assessment_limited
+from cellclinic.candidacy.throttle import AssessmentThrottle
 from cellclinic.core.api_pagination import LimitOffset
+from cellclinic.core.api_types import Id, Paragraph
 
 Concern = Literal[CONCERNS]  # type: ignore[valid-type]
 Area = Literal[AREAS]  # type: ignore[valid-type]
@@ -41,7 +42,7 @@ class AssessmentIn(Schema):
 
     model_config = ConfigDict(extra="forbid")
 
-    concerns: list[Concern] = Field(..., min_length=1)
+    concerns: list[Concern] = Field(..., min_length=1, max_length=len(CONCERNS))
     area: Area
     age: StrictInt = Field(..., ge=0, le=MAX_AGE)
     health: AssessmentHealthIn = Field(default_factory=AssessmentHealthIn)
@@ -114,14 +115,13 @@ router = Router(tags=["candidacy"])
     auth=None,
     summary="Run a self-assessment",
     openapi_extra=RATE_LIMITED,
+    throttle=AssessmentThrottle(),
 )
 def assessment_create(request, payload: AssessmentIn):
     """Anyone may ask "am I a suitable candidate?". The answer explains itself; the run is stored.
 
-    Rate-limited per client address.
+    Rate-limited per client address; every request counts, also one refused as invalid.
     """
-    if assessment_limited(request):
-        raise HttpError(429, TOO_MANY)
     answers = payload.model_dump()
     assessment = assessment_run(answers=answers, source=Assessment.Source.PUBLIC)
     return assessment_out(assessment)
@@ -188,23 +188,27 @@ class EnquiryPatchIn(Schema):
     model_config = ConfigDict(extra="forbid")
 
     status: EnquiryStatus | None = Field(None, description="Left out: the status stays as it is.")
-    notes: str = Field("", max_length=2000, description="A note, added with the date and your name.")
+    notes: Paragraph(2000) = Field("", description="A note, added with the date and your name.")
 
 
 @enquiry_router.get("", response=list[EnquiryOut], summary="List consultation requests")
 @paginate(LimitOffset, max_limit=200)
 def enquiry_list_api(request, params: Query[EnquiryListQuery]):
     """Requests at your clinics, newest first."""
-    return enquiry_list(request.auth, status=params.status or "")
+    enquiries = enquiry_list(request.auth, status=params.status or "")
+    record_search(request, "enquiry")
+    return enquiries
 
 
 @enquiry_router.get("/{int:enquiry_id}", response=EnquiryDetailOut, summary="One consultation request")
-def enquiry_read(request, enquiry_id: int):
-    return enquiry_get_for_user(request.auth, enquiry_id)
+def enquiry_read(request, enquiry_id: Id):
+    enquiry = enquiry_get_for_user(request.auth, enquiry_id)
+    record_read(request, enquiry)
+    return enquiry
 
 
 @enquiry_router.patch("/{int:enquiry_id}", response=EnquiryDetailOut, summary="Change a request's status")
-def enquiry_update(request, enquiry_id: int, payload: EnquiryPatchIn):
+def enquiry_update(request, enquiry_id: Id, payload: EnquiryPatchIn):
     """Move the request on, or add a note; a closed request stays closed."""
     enquiry = enquiry_get_for_user(request.auth, enquiry_id)
     enquiry_status_set(

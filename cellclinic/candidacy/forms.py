@@ -12,6 +12,7 @@ from cellclinic.candidacy.services import get_ruleset
 from cellclinic.catalogue.schema import AREA_LABELS
 from cellclinic.catalogue.vocabulary import INDICATIONS
 from cellclinic.core.errors import FieldError, InvalidInput
+from cellclinic.core.forms import TextForm
 
 # One label per concern, on the form and in the result (the vocabulary's), with a hint where it helps.
 CONCERN_HINTS = {
@@ -40,7 +41,7 @@ ANSWER_CHOICES = [(YES, "Yes"), (NO, "No"), (NOT_SURE, "Not sure")]
 ANSWER_VALUES = {YES: True, NO: False, NOT_SURE: None, "": None}
 
 
-class AssessmentForm(forms.Form):
+class AssessmentForm(TextForm):
     """Am I a suitable candidate? Each health question says why it is asked."""
 
     concerns = forms.MultipleChoiceField(
@@ -128,7 +129,7 @@ def form_errors_from_answers(error: InvalidInput) -> InvalidInput:
     return InvalidInput(detail=error.detail, errors=renamed)
 
 
-class EnquiryForm(forms.Form):
+class EnquiryForm(TextForm):
     """Ask a clinic for a consultation. The service checks the rules (contact, consent, clinic)."""
 
     name = forms.CharField(label="Your name", max_length=200, required=False)
@@ -172,7 +173,7 @@ class EnquiryForm(forms.Form):
         return dict(self.cleaned_data)
 
 
-class EnquiryStatusForm(forms.Form):
+class EnquiryStatusForm(TextForm):
     status = forms.ChoiceField(label="Status", choices=Enquiry.Status.choices)
     notes = forms.CharField(
         label="Add a note",

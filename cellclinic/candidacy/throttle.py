@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django_ratelimit.core import is_ratelimited
+from ninja.throttling import BaseThrottle
 
 from cellclinic.core.client import client_address as address_of
 
@@ -25,6 +26,14 @@ def assessment_limited(request) -> bool:
         method="POST",
         increment=True,
     )
+
+
+class AssessmentThrottle(BaseThrottle):
+    """The API's form of assessment_limited: it runs before the body is read or checked, so a request
+    refused as invalid (400, 422) counts towards the limit like one that is answered."""
+
+    def allow_request(self, request) -> bool:
+        return not assessment_limited(request)
 
 
 def enquiry_limited(request) -> bool:

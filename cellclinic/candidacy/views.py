@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cellclinic.accounts.access import has_permission, require_permission
 from cellclinic.accounts.roles import Permission
+from cellclinic.audit.services import record_read, record_search
 from cellclinic.candidacy.forms import (
     AssessmentForm,
     EnquiryForm,
@@ -102,6 +103,7 @@ def enquiry_list_view(request):
     status = request.GET.get("status", "")
     status = status if status in Enquiry.Status.values else ""
     window = paginate(request, enquiry_list(request.user, status=status))
+    record_search(request, "enquiry")
     context = {
         "nav_active": "enquiries",
         "window": window,
@@ -142,6 +144,7 @@ def _detail_context(request, enquiry: Enquiry, form: EnquiryStatusForm | None = 
 def enquiry_detail(request, enquiry_id: int):
     """Contact details, the attached result, notes and the status."""
     enquiry = _staff_enquiry(request, enquiry_id)
+    record_read(request, enquiry)
     return render(request, "candidacy/enquiry_detail.html", _detail_context(request, enquiry))
 
 

@@ -13,6 +13,7 @@ from cellclinic.catalogue.schema import (
     Therapy,
 )
 from cellclinic.catalogue.selectors import catalogue_get_for_user, therapies_sorted, therapy_get_for_user
+from cellclinic.core.api_types import Code
 
 router = Router(tags=["catalogue"])
 
@@ -55,7 +56,7 @@ def therapy_list(request):
 
 
 @router.get("/therapies/{code}", response=Therapy, summary="One therapy protocol in full")
-def therapy_detail(request, code: str):
+def therapy_detail(request, code: Code):
     return therapy_get_for_user(request.auth, code)
 
 

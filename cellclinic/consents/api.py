@@ -10,8 +10,10 @@ from cellclinic.accounts.access import has_permission
 from cellclinic.accounts.auth import api_auth
 from cellclinic.accounts.roles import Permission
 from cellclinic.audit.selectors import signatures_of
+from cellclinic.audit.services import record_read
 from cellclinic.consents.models import Consent
 from cellclinic.consents.selectors import consent_get_for_user
+from cellclinic.core.api_types import Id
 
 SIGNATURES_SHOWN = 20
 
@@ -64,6 +66,8 @@ class ConsentOut(Schema):
 
 
 @router.get("/{int:consent_id}", response=ConsentOut, summary="One consent")
-def consent_read(request, consent_id: int):
+def consent_read(request, consent_id: Id):
     """The consent document, its status, the patient's choices and the signatures."""
-    return consent_get_for_user(request.auth, consent_id)
+    consent = consent_get_for_user(request.auth, consent_id)
+    record_read(request, consent)
+    return consent

@@ -4,10 +4,10 @@ from django import forms
 
 from cellclinic.consents import services
 from cellclinic.consents.models import Consent
-from cellclinic.core.forms import YES_NO, password_field, tristate_value
+from cellclinic.core.forms import YES_NO, TextForm, password_field, tristate_value
 
 
-class _ChoicesForm(forms.Form):
+class _ChoicesForm(TextForm):
     photographs = forms.ChoiceField(
         label="Photographs for my clinical record", choices=YES_NO, widget=forms.RadioSelect
     )
@@ -88,17 +88,17 @@ class ConsentGuardianForm(_ChoicesForm):
         }
 
 
-class CountersignForm(forms.Form):
+class CountersignForm(TextForm):
     password = password_field()
 
 
-class WithdrawStaffForm(forms.Form):
+class WithdrawStaffForm(TextForm):
     reason = forms.CharField(
         label="Why the consent is withdrawn", max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
     )
 
 
-class WithdrawPatientForm(forms.Form):
+class WithdrawPatientForm(TextForm):
     reason = forms.CharField(
         label="Anything you would like to tell us (optional)",
         required=False,

@@ -13,6 +13,7 @@ from cellclinic.accounts.access import has_permission, require_permission
 from cellclinic.accounts.roles import Permission
 from cellclinic.accounts.throttle import with_password_entry
 from cellclinic.audit.selectors import signatures_of
+from cellclinic.audit.services import record_read
 from cellclinic.catalogue.registry import get_catalogue, therapy_name
 from cellclinic.catalogue.schema import version_key
 from cellclinic.consents import services
@@ -125,6 +126,7 @@ def _consent_context(request, consent: Consent, **extra) -> dict:
 def consent_detail(request, consent_id: int):
     """The consent as shown for signing, its status and signatures; staff at the clinic or the patient."""
     consent = consent_get_for_user(request.user, consent_id)
+    record_read(request, consent)
     return render(request, "consents/consent_detail.html", _consent_context(request, consent))
 
 
@@ -255,6 +257,7 @@ def consent_pdf_view(request, consent_id: int):
     else:
         content = services.consent_render_pdf(consent)
         name = f"consent-{consent.pk}-not-signed.pdf"
+    record_read(request, consent, action="consent.pdf", details={"file": name})
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["Cache-Control"] = PRIVATE

@@ -12,11 +12,13 @@ from pydantic_core import PydanticCustomError
 from cellclinic.accounts.access import has_permission, require_permission, require_staff
 from cellclinic.accounts.auth import api_auth
 from cellclinic.accounts.roles import Permission
+from cellclinic.audit.services import record_read, record_search
 from cellclinic.consultations.models import Consultation
 from cellclinic.consultations.selectors import consultation_get_for_user, consultations_page
 from cellclinic.consultations.services import consultation_start, consultation_update
 from cellclinic.consultations.severity import BURN_DEPTHS, SCALES, SCALES_BY_INDICATION
 from cellclinic.core.api_pagination import LimitOffset
+from cellclinic.core.api_types import LIST_MAX, MAX_ID, Code, Finite, Id, Paragraph, Whole
 from cellclinic.core.errors import InvalidInput
 from cellclinic.patients.selectors import patient_get_for_user
 
@@ -99,7 +101,7 @@ class ConsultationOut(Schema):
 
 
 class ConsultationListParams(Schema):
-    patient_id: int | None = Field(None, ge=1, le=2**63 - 1, description="Only this patient's consultations.")
+    patient_id: int | None = Field(None, ge=1, le=MAX_ID, description="Only this patient's consultations.")
 
 
 class ConsultationIn(Schema):
@@ -107,8 +109,8 @@ class ConsultationIn(Schema):
 
     model_config = ConfigDict(extra="forbid")
 
-    patient_id: int
-    enquiry_id: int | None = Field(None, description="The enquiry it was booked from (same clinic).")
+    patient_id: Id
+    enquiry_id: Id | None = Field(None, description="The enquiry it was booked from (same clinic).")
 
 
 class ConsultationPatch(Schema):
@@ -116,26 +118,27 @@ class ConsultationPatch(Schema):
 
     model_config = ConfigDict(extra="forbid")
 
-    goals: str | None = Field(None, max_length=5000)
-    target_areas: list[str] | None = None
-    indication: str | None = None
-    severity_scale: str | None = Field(
+    goals: Paragraph(5000) | None = None
+    target_areas: list[Code] | None = Field(None, max_length=LIST_MAX)
+    indication: Code | None = None
+    severity_scale: Code | None = Field(
         None, description="A scale for the indication, e.g. wsrs or vss; an empty string clears the severity."
     )
-    severity_items: dict[str, Any] | None = Field(
+    severity_items: dict[Code, Any] | None = Field(
         None,
+        max_length=LIST_MAX,
         description="Every item of the scale, item key: score, replacing the items recorded; the score "
         "and totals are computed from them. Each bad item is named as severity_items.<key>.",
     )
-    severity_score: float | None = Field(
+    severity_score: Finite | None = Field(
         None, description="Only for a scale of one item (e.g. glogau, gais), instead of severity_items."
     )
-    burn_depth: str | None = Field(None, description=f"For a burn: {', '.join(BURN_DEPTHS)}; empty clears.")
-    burn_tbsa_pct: float | None = Field(None, description="For a burn: % of the body surface; null clears.")
-    wound_area_cm2: float | None = Field(None, description="For a wound: its area in cm²; null clears.")
-    wound_duration_weeks: int | None = Field(None, description="For a wound: weeks open; null clears.")
-    fitzpatrick_type: str | None = None
-    findings: str | None = Field(None, max_length=5000)
+    burn_depth: Code | None = Field(None, description=f"For a burn: {', '.join(BURN_DEPTHS)}; empty clears.")
+    burn_tbsa_pct: Finite | None = Field(None, description="For a burn: % of the body surface; null clears.")
+    wound_area_cm2: Finite | None = Field(None, description="For a wound: its area in cm²; null clears.")
+    wound_duration_weeks: Whole | None = Field(None, description="For a wound: weeks open; null clears.")
+    fitzpatrick_type: Code | None = None
+    findings: Paragraph(5000) | None = None
 
     @field_validator(
         "goals",
@@ -224,7 +227,7 @@ def _scale_out(scale) -> dict:
 
 
 @router.get("/scales", response=list[ScaleOut], summary="Severity scales and their items")
-def scale_list(request, indication: str | None = None):
+def scale_list(request, indication: Code | None = None):
     """The scales a consultation records, item by item, optionally only those for one indication.
 
     Burns are also described by burn_depth and burn_tbsa_pct, wounds by wound_area_cm2 and
@@ -257,16 +260,20 @@ def consultation_create(request, payload: ConsultationIn):
 @paginate(LimitOffset, max_limit=200)
 def consultation_list(request, params: Query[ConsultationListParams]):
     """Consultations at your clinics, newest first; optionally for one patient."""
-    return consultations_page(request.auth, patient_id=params.patient_id)
+    consultations = consultations_page(request.auth, patient_id=params.patient_id)
+    record_search(request, "consultation", patient_id=params.patient_id)
+    return consultations
 
 
 @router.get("/{int:consultation_id}", response=ConsultationOut, summary="One consultation")
-def consultation_read(request, consultation_id: int):
-    return consultation_get_for_user(request.auth, consultation_id)
+def consultation_read(request, consultation_id: Id):
+    consultation = consultation_get_for_user(request.auth, consultation_id)
+    record_read(request, consultation)
+    return consultation
 
 
 @router.patch("/{int:consultation_id}", response=ConsultationOut, summary="Record goals and findings")
-def consultation_patch(request, consultation_id: int, payload: ConsultationPatch):
+def consultation_patch(request, consultation_id: Id, payload: ConsultationPatch):
     """Change only the fields given; a decided consultation cannot be changed (422)."""
     user = request.auth
     consultation = consultation_get_for_user(user, consultation_id, permission=Permission.CONSULTATION_RUN)

@@ -20,7 +20,7 @@ from cellclinic.consultations.severity import (
     scales_for,
 )
 from cellclinic.core.errors import InvalidInput
-from cellclinic.core.forms import password_field, tristate_value
+from cellclinic.core.forms import TextForm, password_field, tristate_value
 
 AREAS = {
     "face": "Face",
@@ -45,7 +45,7 @@ def _tristate_initial(value: bool | None) -> str:
     return {True: "yes", False: "no"}.get(value, "")
 
 
-class GoalsForm(forms.Form):
+class GoalsForm(TextForm):
     goals = forms.CharField(
         label="The patient's goals, in their own words",
         required=False,
@@ -116,7 +116,7 @@ class ScaleSection:
     open: bool  # shown unfolded: the chosen scale, one with errors, or the usual one when none is chosen
 
 
-class FindingsForm(forms.Form):
+class FindingsForm(TextForm):
     """The findings: indication, skin type, the severity scale with its items, a burn's or a wound's
     description, and notes.
 
@@ -242,7 +242,7 @@ class FindingsForm(forms.Form):
             self.add_error(None, error.detail)
 
 
-class CandidacyForm(forms.Form):
+class CandidacyForm(TextForm):
     """The candidacy questions, answered by the practitioner; prefilled from the chart."""
 
     concerns = forms.MultipleChoiceField(
@@ -320,7 +320,7 @@ class CandidacyForm(forms.Form):
         }
 
 
-class AlternativesForm(forms.Form):
+class AlternativesForm(TextForm):
     alternatives_discussed = forms.MultipleChoiceField(
         label="Alternatives discussed", required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -330,7 +330,7 @@ class AlternativesForm(forms.Form):
         self.fields["alternatives_discussed"].choices = [(a.code, a.name) for a in alternatives]
 
 
-class DecisionForm(forms.Form):
+class DecisionForm(TextForm):
     decision = forms.ChoiceField(
         label="Decision", choices=Consultation.Decision.choices, widget=forms.RadioSelect
     )

@@ -12,6 +12,7 @@ from cellclinic.accounts.access import has_permission, require_permission
 from cellclinic.accounts.roles import Permission
 from cellclinic.accounts.throttle import with_password_entry
 from cellclinic.audit.selectors import signatures_of
+from cellclinic.audit.services import record_read
 from cellclinic.catalogue.registry import get_catalogue
 from cellclinic.catalogue.vocabulary import INDICATIONS
 from cellclinic.consultations import services
@@ -27,6 +28,7 @@ from cellclinic.consultations.selectors import consultation_earlier_answers, con
 from cellclinic.core import plugs
 from cellclinic.core.errors import InvalidInput
 from cellclinic.core.forms import add_service_errors
+from cellclinic.core.limits import accepts_upload
 from cellclinic.patients.selectors import patient_get_for_user
 from cellclinic.photos import services as photo_services
 from cellclinic.photos.forms import PhotoForm
@@ -157,6 +159,7 @@ def consultation_detail(request, consultation_id: int):
     _staff_only(request)
     require_permission(request.user, Permission.PATIENT_VIEW)
     consultation = consultation_get_for_user(request.user, consultation_id)
+    record_read(request, consultation)
     return render(request, "consultations/detail.html", _detail_context(request, consultation))
 
 
@@ -301,6 +304,7 @@ def consultation_decision(request, consultation_id: int):
     return render(request, "consultations/detail.html", context, status=status)
 
 
+@accepts_upload(lambda: settings.PHOTO_MAX_BYTES)
 @login_required
 @require_http_methods(["GET", "POST"])
 def consultation_photos(request, consultation_id: int):

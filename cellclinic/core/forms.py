@@ -3,6 +3,38 @@
 from django import forms
 
 from cellclinic.core.errors import InvalidInput
+from cellclinic.core.text import TextError, clean_text, clean_username
+
+USERNAME_FIELDS = frozenset({"username"})
+
+
+class CleanTextMixin:
+    """Every text a person types passes core/text.py: normalised to NFC, refused with a control or a
+    hidden text-direction character. A multi-line field (a Textarea) may hold tabs and line breaks; a
+    username may not mix scripts; a password is taken exactly as typed."""
+
+    def _clean_fields(self) -> None:
+        super()._clean_fields()
+        for name, field in self.fields.items():
+            value = self.cleaned_data.get(name)
+            if not isinstance(value, str) or isinstance(field.widget, forms.PasswordInput):
+                continue
+            try:
+                if name in USERNAME_FIELDS:
+                    self.cleaned_data[name] = clean_username(value)
+                else:
+                    multiline = isinstance(field.widget, forms.Textarea)
+                    self.cleaned_data[name] = clean_text(value, multiline=multiline)
+            except TextError as error:
+                self.add_error(name, str(error))
+
+
+class TextForm(CleanTextMixin, forms.Form):
+    """The project's form: text checked as CleanTextMixin says."""
+
+
+class TextModelForm(CleanTextMixin, forms.ModelForm):
+    """The project's model form: text checked as CleanTextMixin says."""
 
 
 def add_service_errors(form: forms.Form, error: InvalidInput) -> None:

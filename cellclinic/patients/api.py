@@ -13,8 +13,10 @@ from cellclinic.accounts.access import has_permission, require_permission, requi
 from cellclinic.accounts.auth import api_auth
 from cellclinic.accounts.models import Site
 from cellclinic.accounts.roles import Permission
+from cellclinic.audit.services import record_read, record_search
 from cellclinic.catalogue.vocabulary import ALLERGY_CODES, FITZPATRICK, HISTORY_CODES, INDICATIONS
 from cellclinic.core.api_pagination import LimitOffset
+from cellclinic.core.api_types import LIST_MAX, Code, Date, Id, Line, Paragraph
 from cellclinic.core.errors import InvalidInput
 from cellclinic.patients.models import Patient
 from cellclinic.patients.selectors import patient_get_for_user, patient_search
@@ -28,6 +30,8 @@ SITE_NOT_ALLOWED = "you cannot register patients at this site"
 SITE_REQUIRED = "required: you can register patients at more than one clinic ({codes})"
 HISTORY_HELP = f"Codes from the screening checklist: {', '.join(HISTORY_CODES)}."
 ALLERGY_HELP = f"Allergy codes: {', '.join(ALLERGY_CODES)}."
+Name = Line(100)
+Notes = Paragraph(5000)  # free text: concern details, notes, an address
 
 
 def _with_registry_access(user) -> None:
@@ -69,7 +73,7 @@ class PatientOut(Schema):
 
 
 class PatientListParams(Schema):
-    q: str = Field("", max_length=200, description="Name (any part), MRN, or date of birth.")
+    q: Line(200) = Field("", description="Name (any part), MRN, or date of birth.")
 
 
 class PatientIn(Schema):
@@ -77,24 +81,24 @@ class PatientIn(Schema):
 
     model_config = ConfigDict(extra="forbid")
 
-    site: str | None = Field(None, description="Clinic code; needed only when you work at several clinics.")
-    given_name: str
-    family_name: str
-    date_of_birth: date
+    site: Code | None = Field(None, description="Clinic code; needed only when you work at several clinics.")
+    given_name: Name
+    family_name: Name
+    date_of_birth: Date
     sex_at_birth: SexAtBirth = "not_recorded"
-    gender_identity: str = ""
-    pronouns: str = ""
-    email: str = ""
-    phone: str = ""
-    address: str = ""
-    postcode: str = ""
+    gender_identity: Line(60) = ""
+    pronouns: Line(30) = ""
+    email: Line(254) = ""
+    phone: Line(40) = ""
+    address: Notes = ""
+    postcode: Line(16) = ""
     fitzpatrick_type: FitzpatrickType = ""
     presenting_concern: Indication = ""
-    concern_details: str = ""
-    history: list[str] = Field(default_factory=list, description=HISTORY_HELP)
-    allergies: list[str] = Field(default_factory=list, description=ALLERGY_HELP)
-    allergy_notes: str = ""
-    history_notes: str = ""
+    concern_details: Notes = ""
+    history: list[Code] = Field(default_factory=list, max_length=LIST_MAX, description=HISTORY_HELP)
+    allergies: list[Code] = Field(default_factory=list, max_length=LIST_MAX, description=ALLERGY_HELP)
+    allergy_notes: Notes = ""
+    history_notes: Notes = ""
 
 
 class PatientPatch(Schema):
@@ -102,26 +106,24 @@ class PatientPatch(Schema):
 
     model_config = ConfigDict(extra="forbid")
 
-    given_name: str | None = None
-    family_name: str | None = None
-    date_of_birth: date | None = None
+    given_name: Name | None = None
+    family_name: Name | None = None
+    date_of_birth: Date | None = None
     sex_at_birth: SexAtBirth | None = None
-    gender_identity: str | None = None
-    pronouns: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    address: str | None = None
-    postcode: str | None = None
+    gender_identity: Line(60) | None = None
+    pronouns: Line(30) | None = None
+    email: Line(254) | None = None
+    phone: Line(40) | None = None
+    address: Notes | None = None
+    postcode: Line(16) | None = None
     fitzpatrick_type: FitzpatrickType | None = None
     presenting_concern: Indication | None = None
-    concern_details: str | None = None
-    history: list[str] | None = Field(None, description=HISTORY_HELP)
-    allergies: list[str] | None = Field(None, description=ALLERGY_HELP)
-    allergy_notes: str | None = None
-    history_notes: str | None = None
-    reason: str = Field(
-        "", max_length=500, description="Why the record is corrected; kept in the audit trail."
-    )
+    concern_details: Notes | None = None
+    history: list[Code] | None = Field(None, max_length=LIST_MAX, description=HISTORY_HELP)
+    allergies: list[Code] | None = Field(None, max_length=LIST_MAX, description=ALLERGY_HELP)
+    allergy_notes: Notes | None = None
+    history_notes: Notes | None = None
+    reason: Paragraph(500) = Field("", description="Why the record is corrected; kept in the audit trail.")
 
     @field_validator("*", mode="before")
     @classmethod
@@ -152,7 +154,9 @@ def _registration_site(user, code: str | None) -> Site:
 @paginate(LimitOffset, max_limit=200)
 def patient_list(request, params: Query[PatientListParams]):
     """Patients at your clinics (a portal user: only their own record), by family name."""
-    return patient_search(request.auth, params.q)
+    patients = patient_search(request.auth, params.q)
+    record_search(request, "patient")
+    return patients
 
 
 @router.post("", response={201: PatientOut}, summary="Register a patient")
@@ -166,12 +170,14 @@ def patient_register(request, payload: PatientIn):
 
 
 @router.get("/{int:patient_id}", response=PatientOut, summary="One patient")
-def patient_read(request, patient_id: int):
-    return patient_get_for_user(request.auth, patient_id)
+def patient_read(request, patient_id: Id):
+    patient = patient_get_for_user(request.auth, patient_id)
+    record_read(request, patient, object_type="patient")
+    return patient
 
 
 @router.patch("/{int:patient_id}", response=PatientOut, summary="Correct a patient's record")
-def patient_correct(request, patient_id: int, payload: PatientPatch):
+def patient_correct(request, patient_id: Id, payload: PatientPatch):
     """Change only the fields given; the previous values stay in the audit trail."""
     user = request.auth
     require_staff(user)

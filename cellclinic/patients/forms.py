@@ -5,13 +5,14 @@ from django.utils import timezone
 
 from cellclinic.accounts.models import Site
 from cellclinic.catalogue.vocabulary import ALLERGY_ITEMS, HISTORY_ITEMS, ScreeningItem
+from cellclinic.core.forms import TextForm, TextModelForm
 from cellclinic.patients.models import Patient
 from cellclinic.patients.services import EDITABLE_FIELDS
 
 SEARCH_LABEL = "Search patients by name, MRN or date of birth"
 
 
-class PatientForm(forms.ModelForm):
+class PatientForm(TextModelForm):
     """The editable part of a patient record; a site choice only for staff of several clinics."""
 
     history = forms.MultipleChoiceField(
@@ -88,7 +89,7 @@ class PatientForm(forms.ModelForm):
         return self._screening_pairs("allergies", ALLERGY_ITEMS)
 
 
-class SignReviewForm(forms.Form):
+class SignReviewForm(TextForm):
     """A practitioner's re-entered password, for the 'reviewed' signature on history and allergies."""
 
     password = forms.CharField(

@@ -14,7 +14,7 @@ from cellclinic.accounts.models import Site
 from cellclinic.accounts.roles import Permission
 from cellclinic.accounts.throttle import with_password_entry
 from cellclinic.audit.selectors import action_label, patient_recent_events, signatures_of
-from cellclinic.audit.services import record_hash
+from cellclinic.audit.services import record_hash, record_read, record_search
 from cellclinic.catalogue.vocabulary import ALLERGY_ITEMS, HISTORY_ITEMS
 from cellclinic.core import plugs
 from cellclinic.core.errors import InvalidInput
@@ -61,6 +61,7 @@ def patient_list(request):
     require_permission(request.user, Permission.PATIENT_VIEW)
     query = request.GET.get("q", "").strip()[:200]
     window = paginate(request, patient_search(request.user, query))
+    record_search(request, "patient")
     context = {
         "nav_active": "patients",
         "window": window,
@@ -174,6 +175,7 @@ def _chart_context(
 def patient_detail(request, pk: int):
     """The chart: demographics, skin type, concern, history and allergies, signatures and changes."""
     patient = _staff_patient(request, pk)
+    record_read(request, patient, object_type="patient")
     return render(request, "patients/detail.html", _chart_context(request, patient, None))
 
 

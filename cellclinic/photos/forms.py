@@ -3,10 +3,11 @@
 from django import forms
 from django.utils import timezone
 
+from cellclinic.core.forms import TextForm
 from cellclinic.photos.models import Photo
 
 
-class PhotoForm(forms.Form):
+class PhotoForm(TextForm):
     view = forms.ChoiceField(label="View", choices=Photo.View.choices)
     area = forms.CharField(label="Area shown", required=False, max_length=60)
     taken_on = forms.DateField(

@@ -3,6 +3,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 
+from cellclinic.audit.services import record_read
 from cellclinic.photos import services
 from cellclinic.photos.selectors import photo_get_for_user
 
@@ -13,6 +14,7 @@ PRIVATE = "private, no-store"
 def photo_file(request, photo_uid):
     """A photograph's bytes, for staff at its clinic or the patient it shows; never cached or sniffed."""
     photo = photo_get_for_user(request.user, photo_uid)
+    record_read(request, photo, object_type="photo", details={"uid": str(photo.uid)})
     response = HttpResponse(services.photo_read(photo), content_type=photo.content_type)
     response["Cache-Control"] = PRIVATE
     response["X-Content-Type-Options"] = "nosniff"

@@ -10,8 +10,10 @@ from pydantic import ConfigDict
 from cellclinic.accounts.access import has_permission, require_staff
 from cellclinic.accounts.auth import api_auth
 from cellclinic.accounts.roles import Permission
+from cellclinic.audit.services import record_read, record_search
 from cellclinic.catalogue.registry import therapy_name
 from cellclinic.core.api_pagination import LimitOffset
+from cellclinic.core.api_types import MAX_ID, Date, Id
 from cellclinic.treatment.models import TreatmentPlan
 from cellclinic.treatment.selectors import (
     consultation_get_for_planning,
@@ -75,7 +77,7 @@ class PlanOut(PlanSummaryOut):
 
 
 class PlanListParams(Schema):
-    patient_id: int | None = Field(None, ge=1, le=2**63 - 1, description="Only this patient's plans.")
+    patient_id: int | None = Field(None, ge=1, le=MAX_ID, description="Only this patient's plans.")
 
 
 class PlanIn(Schema):
@@ -83,23 +85,27 @@ class PlanIn(Schema):
 
     model_config = ConfigDict(extra="forbid")
 
-    consultation_id: int
-    harvest_date: date | None = Field(
+    consultation_id: Id
+    harvest_date: Date | None = Field(
         None, description="Required for the patient's own cells; else leave out."
     )
-    start_date: date | None = Field(None, description="The first treatment, for a donor product.")
+    start_date: Date | None = Field(None, description="The first treatment, for a donor product.")
 
 
 @router.get("", response=list[PlanSummaryOut], summary="List treatment plans")
 @paginate(LimitOffset, max_limit=200)
 def plan_list(request, params: Query[PlanListParams]):
     """Plans at your clinics, newest first; with patient_id, only that patient's."""
-    return plans_for_staff_list(request.auth, params.patient_id)
+    plans = plans_for_staff_list(request.auth, params.patient_id)
+    record_search(request, "treatment_plan", patient_id=params.patient_id)
+    return plans
 
 
 @router.get("/{int:plan_id}", response=PlanOut, summary="One treatment plan with its steps")
-def plan_read(request, plan_id: int):
-    return plan_get_for_staff(request.auth, plan_id)
+def plan_read(request, plan_id: Id):
+    plan = plan_get_for_staff(request.auth, plan_id)
+    record_read(request, plan)
+    return plan
 
 
 @router.post("", response={201: PlanOut}, summary="Make a treatment plan")

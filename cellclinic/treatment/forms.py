@@ -2,10 +2,12 @@
 
 from django import forms
 
+from cellclinic.core.forms import TextForm
+
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
-class PlanForm(forms.Form):
+class PlanForm(TextForm):
     """The day the cells are taken (the patient's own cells) or the first treatment (a donor product)."""
 
     harvest_date = forms.DateField(

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_http_methods
 
 from cellclinic.accounts.access import require_permission
 from cellclinic.accounts.roles import Permission
+from cellclinic.audit.services import record_read
 from cellclinic.catalogue.registry import therapy_name
 from cellclinic.consents.selectors import consent_in_force
 from cellclinic.core.errors import InvalidInput
@@ -62,6 +63,7 @@ def plan_detail(request, plan_id: int):
     """The plan's timeline: phases, dates and windows, the main result visit, what comes next."""
     require_permission(request.user, Permission.PATIENT_VIEW)
     plan = plan_get_for_staff(request.user, plan_id)
+    record_read(request, plan)
     context = {
         "nav_active": "patients",
         "plan": plan,

@@ -2,6 +2,7 @@ import pytest
 
 from cellclinic.accounts.models import User
 from conftest import PASSWORD
+from tests.two_factor import authenticator_of, current_code
 
 
 def test_production_hashes_passwords_with_argon2():
@@ -19,8 +20,11 @@ def test_passwords_are_stored_as_argon2_hashes(dr_ada):
 
 @pytest.mark.django_db
 def test_it_signs_in_and_out(client, dr_ada):
+    device = authenticator_of(dr_ada)
     response = client.post("/sign-in/", {"username": "ada", "password": PASSWORD})
     assert response.status_code == 302
+    response = client.post("/sign-in/two-factor/", {"code": current_code(device), "next": "/"})
+    assert response.status_code == 302 and response["Location"] == "/"
     assert client.get("/").status_code == 200
     response = client.post("/sign-out/")
     assert response.status_code == 302
@@ -66,3 +70,35 @@ def test_a_lockout_of_one_account_does_not_lock_another(client, dr_ada, nurse_bo
         client.post("/sign-in/", {"username": "ada", "password": "guess"})
     response = client.post("/sign-in/", {"username": "bo", "password": PASSWORD})
     assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_password_spraying_from_one_address_pauses_that_address(client, dr_ada, nurse_bo, settings):
+    """Many usernames, one failure each: no username reaches its limit, the address does."""
+    assert settings.SIGN_IN_ADDRESS_FAILURE_LIMIT > settings.AXES_FAILURE_LIMIT
+    settings.SIGN_IN_ADDRESS_FAILURE_LIMIT = 6
+    for number in range(6):
+        response = client.post("/sign-in/", {"username": f"user{number}", "password": "Summer2026!"})
+        assert response.status_code == 200
+    response = client.post("/sign-in/", {"username": "ada", "password": PASSWORD})
+    assert response.status_code == 429
+    assert b"Signing in is paused" in response.content
+    assert client.get("/").status_code == 302
+    # Another address is not paused.
+    response = client.post("/sign-in/", {"username": "bo", "password": PASSWORD}, REMOTE_ADDR="10.1.2.3")
+    assert response.status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_address_pause_ends_with_the_cool_off(client, dr_ada, settings):
+    import time
+
+    import time_machine
+
+    settings.SIGN_IN_ADDRESS_FAILURE_LIMIT = 3
+    for number in range(3):
+        client.post("/sign-in/", {"username": f"user{number}", "password": "guess"})
+    assert client.post("/sign-in/", {"username": "ada", "password": PASSWORD}).status_code == 429
+    later = time.time() + settings.AXES_COOLOFF_TIME.total_seconds() + 60
+    with time_machine.travel(later, tick=False):
+        assert client.post("/sign-in/", {"username": "ada", "password": PASSWORD}).status_code == 302

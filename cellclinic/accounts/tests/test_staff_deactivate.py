@@ -1,7 +1,6 @@
 """Deactivating an account at /staff/<id>/deactivate/ (POST)."""
 
 import pytest
-from django.test import Client
 
 from cellclinic.accounts.models import User
 from cellclinic.accounts.services import (
@@ -16,6 +15,7 @@ from cellclinic.accounts.tests.helpers import WRONG_ROLES, actions_since, roles_
 from cellclinic.audit.models import AuditEvent
 from cellclinic.core.errors import InvalidInput
 from conftest import PASSWORD
+from tests.two_factor import TwoFactorClient
 
 pytestmark = pytest.mark.django_db
 
@@ -60,7 +60,7 @@ def test_a_deactivated_user_cannot_sign_in(client, admin_al, nurse_bo):
 
 
 def test_a_deactivated_users_open_session_stops_working(client, admin_al, nurse_bo, patient_a):
-    nurse_browser = Client()
+    nurse_browser = TwoFactorClient()
     nurse_browser.force_login(nurse_bo)
     assert nurse_browser.get("/patients/").status_code == 200
     client.force_login(admin_al)

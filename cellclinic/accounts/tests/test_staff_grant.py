@@ -104,3 +104,59 @@ def test_it_is_not_found_for_anyone_but_clinic_admins(client, request, user, nur
 def test_it_needs_a_post(client, admin_al, nurse_bo):
     client.force_login(admin_al)
     assert client.get(_url(nurse_bo)).status_code == 405
+
+
+# Segregation of duties: an admin never gives themselves a role
+
+
+CLINICAL_ROLES = ["practitioner", "nurse", "lab_technician", "qa_reviewer"]
+
+
+@pytest.mark.parametrize("role", CLINICAL_ROLES)
+def test_an_admin_cannot_grant_themselves_a_clinical_role(admin_al, clinic_a, role):
+    from cellclinic.accounts.services import SELF_GRANT, membership_grant
+    from cellclinic.core.errors import InvalidInput
+
+    before = row_counts()
+    with pytest.raises(InvalidInput) as error:
+        membership_grant(user=admin_al, site=clinic_a, role=role, actor=admin_al)
+    assert error.value.errors[0].message == SELF_GRANT
+    assert roles_of(admin_al) == {("NCL", "clinic_admin")}
+    assert row_counts() == before
+
+
+@pytest.mark.parametrize("role", CLINICAL_ROLES)
+def test_the_page_refuses_a_role_for_oneself(client, admin_two_sites, clinic_a, lab, role):
+    client.force_login(admin_two_sites)
+    page = client.get(f"/staff/{admin_two_sites.pk}/").content.decode()
+    assert f'action="/staff/{admin_two_sites.pk}/roles/"' not in page
+    assert "another clinic admin grants you a role" in page
+    before = row_counts()
+    for site in (clinic_a, lab):
+        response = client.post(_url(admin_two_sites), {"site": site.pk, "role": role})
+        assert response.status_code == 422
+        assert "you cannot grant a role to yourself" in response.content.decode()
+    assert row_counts() == before
+
+
+def test_another_admin_grants_the_role(client, admin_al, admin_two_sites, clinic_a):
+    client.force_login(admin_two_sites)
+    client.post(_url(admin_al), {"site": clinic_a.pk, "role": "nurse"})
+    assert roles_of(admin_al) == {("NCL", "clinic_admin"), ("NCL", "nurse")}
+
+
+def test_the_api_has_no_way_to_give_oneself_a_role(api_as, admin_al, clinic_a):
+    """The API adds new staff only; an existing account, the admin's own included, gets no role there."""
+    response = api_as(admin_al).post(
+        "/api/v1/accounts/staff",
+        {
+            "username": "al",
+            "first_name": "Al",
+            "last_name": "Rahman",
+            "role": "practitioner",
+            "site": "NCL",
+            "password": "plum tarts on a windy pier",
+        },
+    )
+    assert response.status_code == 422
+    assert roles_of(admin_al) == {("NCL", "clinic_admin")}

@@ -44,7 +44,7 @@ def test_it_lifts_a_sign_in_lockout(client, admin_al, nurse_bo, settings):
     assert _sign_in("bo", PASSWORD) == 429
     client.force_login(admin_al)
     client.post(_url(nurse_bo), _data())
-    assert AuditEvent.objects.latest("id").after == {"sign_in_lockout_lifted": True}
+    assert AuditEvent.objects.latest("id").after == {"sign_in_lockout_lifted": True, "api_tokens_revoked": []}
     assert _sign_in("bo", NEW_PASSWORD) == 302
 
 

@@ -2,10 +2,13 @@ from django.db import migrations
 
 from cellclinic.audit import triggers
 
+# The tables that existed when this migration was written.
+TABLES = ("audit_auditevent", "audit_signature")
+
 
 def forwards(apps, schema_editor):
     # Re-installing is idempotent; on PostgreSQL it adds the statement-level TRUNCATE trigger.
-    triggers.install(schema_editor.connection)
+    triggers.install(schema_editor.connection, TABLES)
 
 
 class Migration(migrations.Migration):

@@ -27,6 +27,7 @@ ITEM_KEYS = {
     "details_hidden",
     "reason",
     "request_id",
+    "client_request_id",
     "prev_hash",
     "hash",
 }

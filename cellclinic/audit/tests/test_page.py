@@ -115,7 +115,8 @@ def test_a_row_shows_time_actor_site_action_object_changes_reason_request_and_ha
     assert 'phone: "0191 111" → "0191 222"' in body
     assert 'North Clinic"' not in body, "unchanged keys are left out"
     assert "new switchboard" in body
-    assert 'title="req-4f1c2a9e77"' in body
+    assert event.request_id != "req-4f1c2a9e77"
+    assert f'title="{event.request_id} (client: req-4f1c2a9e77)"' in body
     assert event.hash[:12] in body and event.hash not in body.replace(f'title="{event.hash}"', "")
 
 

@@ -1,5 +1,6 @@
 """Writing audit events and electronic signatures."""
 
+import re
 from datetime import UTC
 
 import pytest
@@ -7,7 +8,7 @@ from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 
-from cellclinic.audit.chain import GENESIS_HASH, HASHED_FIELDS, event_hash
+from cellclinic.audit.chain import GENESIS_HASH, HASHED_FIELDS, event_hash, format_time
 from cellclinic.audit.models import AuditEvent, Signature
 from cellclinic.audit.services import WRONG_PASSWORD, audit_record, record_hash, signature_create
 from cellclinic.core.errors import InvalidInput
@@ -101,16 +102,32 @@ def call_through_middleware(headers=None):
     return written[0], response
 
 
-def test_the_request_id_from_the_proxy_is_recorded_on_the_event(db):
+def test_the_request_id_is_the_servers_and_the_clients_is_kept_apart(db):
     event, response = call_through_middleware({"X-Request-ID": "proxy-7f3a9c21"})
-    assert event.request_id == "proxy-7f3a9c21"
-    assert AuditEvent.objects.get(pk=event.pk).request_id == "proxy-7f3a9c21"
-    assert response["X-Request-ID"] == "proxy-7f3a9c21"
+    stored = AuditEvent.objects.get(pk=event.pk)
+    assert re.fullmatch(r"[0-9a-f]{32}", stored.request_id)
+    assert stored.request_id == response["X-Request-ID"] != "proxy-7f3a9c21"
+    assert stored.client_request_id == "proxy-7f3a9c21"
+    row = AuditEvent.objects.values("id", *HASHED_FIELDS, "client_request_id", "prev_hash", "hash").get(
+        pk=event.pk
+    )
+    assert event_hash(row, row["prev_hash"]) == row["hash"]
+    assert event_hash({**row, "client_request_id": "someone-else"}, row["prev_hash"]) != row["hash"], (
+        "it is hashed"
+    )
+
+
+def test_two_requests_sending_the_same_id_get_different_ids(db):
+    first, _ = call_through_middleware({"X-Request-ID": "same-id-every-time"})
+    second, _ = call_through_middleware({"X-Request-ID": "same-id-every-time"})
+    assert first.request_id != second.request_id
+    assert first.client_request_id == second.client_request_id == "same-id-every-time"
 
 
 def test_a_generated_request_id_is_recorded_when_the_proxy_sends_none_or_a_bad_one(db):
     event, response = call_through_middleware({"X-Request-ID": "bad id; DROP"})
     assert len(event.request_id) == 32 and event.request_id == response["X-Request-ID"]
+    assert event.client_request_id == ""
 
 
 def test_an_event_outside_a_request_has_no_request_id(db):
@@ -173,6 +190,9 @@ def test_the_right_password_signs_with_name_time_meaning_and_the_record_hash(dr_
         "meaning": "reviewed",
         "printed_name": "Ada Okafor",
         "record_hash": record_hash(RECORD),
+        "signer_id": dr_ada.pk,
+        "signed_at": format_time(stored.signed_at),
+        "statement": "History reviewed",
     }
 
 

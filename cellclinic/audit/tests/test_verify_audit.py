@@ -81,7 +81,11 @@ def test_an_intact_chain_passes_and_prints_its_head(chain):
 def test_an_empty_audit_trail_passes_with_the_genesis_head(db):
     status, out, _ = verify()
     assert status == 0
-    assert out.splitlines() == ["OK: 0 audit events, chain intact", f"head: {GENESIS_HASH}"]
+    assert out.splitlines()[:3] == [
+        "OK: 0 audit events, chain intact",
+        f"head: {GENESIS_HASH}",
+        "head event: 0",
+    ]
 
 
 def test_an_edited_event_fails_at_that_event(chain):
@@ -89,12 +93,12 @@ def test_an_edited_event_fails_at_that_event(chain):
         raw("UPDATE audit_auditevent SET reason = %s WHERE id = %s", ["nothing happened", chain[2]])
     status, out, _ = verify()
     assert status == 1
-    first, second = out.splitlines()
+    first, second = out.splitlines()[:2]
     assert first.startswith(
         f"BROKEN at event {chain[2]}: its content does not match its hash (it was edited)"
     )
     assert second.startswith(f"event {chain[2]}: ") and "note.update note:2 by Ada Okafor" in second
-    assert "head:" not in out
+    assert not HEAD_LINE.search(out)
 
 
 def test_an_edit_with_a_recomputed_hash_fails_at_the_next_event(chain):
@@ -167,7 +171,10 @@ def test_expect_head_passes_when_the_head_is_unchanged(chain):
     head = head_of(verify()[1])
     status, out, _ = verify("--expect-head", head.upper())
     assert status == 0
-    assert out.splitlines()[-1] == "head matches the expected hash"
+    assert out.splitlines()[-1] == f"--expect-head: head found at event {chain[-1]}, 0 events after it"
+    status, out, _ = verify("--expect-head", f"{chain[-1]}:{head}")
+    assert status == 0
+    assert out.splitlines()[-1] == f"--expect-head: head found at event {chain[-1]}, 0 events after it"
 
 
 def test_expect_head_catches_a_tail_rewritten_with_recomputed_hashes(chain):
@@ -186,9 +193,13 @@ def test_expect_head_catches_a_tail_rewritten_with_recomputed_hashes(chain):
     status, out, _ = verify()
     assert status == 0, "a consistent rewrite is invisible to the chain alone"
     status, out, _ = verify("--expect-head", old_head)
-    assert status == 1
+    assert status == 3
     assert out.splitlines()[0] == "OK: 5 audit events, chain intact"
-    assert f"HEAD MISMATCH: the expected hash {old_head} is not in the chain" in out
+    assert f"HEAD MISMATCH (--expect-head): the expected hash {old_head} is not in the chain" in out
+    status, out, _ = verify("--expect-head", f"{chain[-1]}:{old_head}")
+    assert status == 3
+    assert f"HEAD MISMATCH (--expect-head): event {chain[-1]} has the hash " in out
+    assert "were rewritten" in out
 
 
 def test_expect_head_catches_a_deleted_newest_event(chain):
@@ -197,21 +208,26 @@ def test_expect_head_catches_a_deleted_newest_event(chain):
         raw("DELETE FROM audit_auditevent WHERE id = %s", [chain[-1]])
     assert verify()[0] == 0
     status, out, _ = verify("--expect-head", old_head)
-    assert status == 1 and "is not in the chain" in out
+    assert status == 3 and "is not in the chain" in out
+    status, out, _ = verify("--expect-head", f"{chain[-1]}:{old_head}")
+    assert status == 3 and f"event {chain[-1]} is not in the chain" in out
 
 
-def test_expect_head_says_how_many_events_were_added_since(chain, dr_ada):
+def test_expect_head_passes_on_a_grown_chain_and_says_how_many_events_came_since(chain, dr_ada):
     old_head = head_of(verify()[1])
     audit_record(actor=dr_ada, action="note.read", object_type="note", object_id=9)
     audit_record(actor=dr_ada, action="note.read", object_type="note", object_id=9)
-    status, out, _ = verify("--expect-head", old_head)
-    assert status == 1
-    assert f"is event {chain[-1]}, and 2 events were added after it" in out
+    for expected in (old_head, f"{chain[-1]}:{old_head}"):
+        status, out, _ = verify("--expect-head", expected)
+        assert status == 0
+        assert f"--expect-head: head found at event {chain[-1]}, 2 events after it" in out
 
 
 def test_expect_head_must_be_a_hash(db):
-    with pytest.raises(CommandError, match="64 hexadecimal"):
-        call_command("verify_audit", "--expect-head", "abc", stdout=io.StringIO())
+    for bad in ("abc", "x:" + "0" * 64, "1.5:" + "0" * 64, "7:" + "0" * 63):
+        with pytest.raises(CommandError) as refused:
+            call_command("verify_audit", "--expect-head", bad, stdout=io.StringIO())
+        assert refused.value.returncode == 2
 
 
 def test_progress_is_reported_while_walking_a_long_chain(chain):

@@ -27,11 +27,14 @@ def test_every_asset_is_served_by_the_app(client):
 
 
 @pytest.mark.django_db
-def test_it_echoes_a_well_formed_request_id_and_replaces_a_bad_one(client):
-    response = client.get("/sign-in/", headers={"X-Request-ID": "abcdef123456"})
-    assert response["X-Request-ID"] == "abcdef123456"
-    response = client.get("/sign-in/", headers={"X-Request-ID": "<script>"})
-    assert re.fullmatch(r"[0-9a-f]{32}", response["X-Request-ID"])
+def test_the_request_id_is_made_by_the_server_whatever_the_client_sends(client):
+    sent = client.get("/sign-in/", headers={"X-Request-ID": "abcdef123456"})
+    assert re.fullmatch(r"[0-9a-f]{32}", sent["X-Request-ID"])
+    assert sent["X-Request-ID"] != "abcdef123456"
+    again = client.get("/sign-in/", headers={"X-Request-ID": "abcdef123456"})
+    assert again["X-Request-ID"] != sent["X-Request-ID"]
+    bad = client.get("/sign-in/", headers={"X-Request-ID": "<script>"})
+    assert re.fullmatch(r"[0-9a-f]{32}", bad["X-Request-ID"])
 
 
 @pytest.mark.django_db

@@ -132,12 +132,13 @@ def test_it_accepts_a_browser_session(client, dr_ada, patient_a):
 def test_its_query_count_is_pinned(api_as, dr_ada, patient_a, django_assert_num_queries):
     api = api_as(dr_ada)
     # 1 the token and its user, 2 stamp the token's first use, 3 the user's memberships,
-    # 4 count of matching patients, 5 the page of patients joined to their site.
-    with django_assert_num_queries(5):
+    # 4 the search logged in the access log, 5 count of matching patients, 6 the page of patients
+    # joined to their site.
+    with django_assert_num_queries(6):
         response = api.get(URL)
     assert response.status_code == 200
     # Within a minute of its last use the token is not stamped again.
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         api.get(URL)
 
 
@@ -145,9 +146,9 @@ def test_its_query_count_does_not_grow_with_the_registry(api_as, dr_ada, clinic_
     register_many(clinic_a, dr_ada, 2)
     api = api_as(dr_ada)
     api.get(URL)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         api.get(URL)
     register_many(clinic_a, dr_ada, 30)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         response = api.get(URL)
     assert len(response.json()["items"]) == 32

@@ -142,9 +142,9 @@ def test_its_query_count_is_pinned(client, dr_ada, patient_a, django_assert_num_
     patient_history_review_sign(patient=patient_a, signer=dr_ada, password=PASSWORD)
     client.force_login(dr_ada)
     # 1 session, 2 user, 3 the user's memberships, 4 the patient joined to site and portal user,
-    # 5 the most recent signatures, 6 the most recent audit events, 7 consultations, 8 consents,
-    # 9 treatment plans, 10 consultations ready for a plan.
-    with django_assert_num_queries(10):
+    # 5 the read logged in the access log, 6 the most recent signatures, 7 the most recent audit events,
+    # 8 consultations, 9 consents, 10 treatment plans, 11 consultations ready for a plan.
+    with django_assert_num_queries(11):
         response = client.get(_url(patient_a))
     assert response.status_code == 200
 
@@ -155,13 +155,13 @@ def test_its_query_count_does_not_grow_with_signatures_changes_and_the_pathway(
     client.force_login(dr_ada)
     at_stage("planned", patient=patient_a, practitioner=dr_ada, password=PASSWORD, photos=("front",))
     # With a plan on file, its steps are one more query.
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         client.get(_url(patient_a))
     for i in range(15):
         patient_history_review_sign(patient=patient_a, signer=dr_ada, password=PASSWORD)
         patient_update(patient=patient_a, actor=dr_ada, data={"history_notes": f"note {i}"})
         at_stage("planned", patient=patient_a, practitioner=dr_ada, password=PASSWORD, photos=("front",))
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         response = client.get(_url(patient_a))
     assert len(response.context["signatures"]) == 10
     assert response.context["more_signatures"] is True

@@ -32,3 +32,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo sign-ins (DEMO ONLY — password for all: {DEMO_PASSWORD}):")
         for spec in DEMO_USERS:
             self.stdout.write(f"  {spec.username:<14} {spec.what}")
+        self.stdout.write(
+            "Staff sign in with a second factor. At a demo staff account's first sign-in, scan the QR code\n"
+            "with an authenticator app (or give the secret shown under it to one, e.g.\n"
+            "`oathtool --totp -b SECRET`), type the six-digit code, and keep the recovery codes.\n"
+            "The patient account signs in with the password alone."
+        )
