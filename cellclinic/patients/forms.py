@@ -63,12 +63,13 @@ class PatientForm(TextModelForm):
             )
         if with_reason:
             self.fields["version"] = forms.CharField(widget=forms.HiddenInput, required=False)
+            # Required when anything changes (the service says so, by this field's name).
             self.fields["reason"] = forms.CharField(
                 label="Reason for change",
                 required=False,
                 max_length=500,
                 widget=forms.TextInput(),
-                help_text="Optional; kept with the change in the audit trail.",
+                help_text="Required when you change anything; kept with the change in the audit trail.",
             )
 
     def service_data(self) -> dict:

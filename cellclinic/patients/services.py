@@ -129,6 +129,9 @@ def patient_version(patient: Patient) -> str:
     return patient.updated_at.isoformat()
 
 
+REASON_REQUIRED = "give the reason for the change; it is kept with the change in the audit trail"
+
+
 @transaction.atomic
 def patient_update(
     *,
@@ -138,7 +141,8 @@ def patient_update(
     reason: str = "",
     expected_version: str | None = None,
 ) -> Patient:
-    """Change the given fields only; the previous values stay in the audit trail.
+    """Change the given fields only, for REASON (required when anything changes); the previous values
+    stay in the audit trail with the reason.
 
     With EXPECTED_VERSION (from an edit form), a record changed by someone else since the form was
     opened is refused rather than overwritten with the values the form showed.
@@ -160,6 +164,9 @@ def patient_update(
     changed = changed_fields(before, after)
     if not changed:
         return locked
+    if not (reason or "").strip():
+        # A correction of the record says why; the reason stays with the change in the audit trail.
+        raise InvalidInput.single("reason", REASON_REQUIRED)
     locked.save(update_fields=[*changed, "updated_at"])
     audit_record(
         actor=actor,

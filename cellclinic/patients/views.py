@@ -98,7 +98,7 @@ def patient_create_view(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def patient_edit(request, pk: int):
-    """Correct a patient's record; only the changed fields are written, with an optional reason."""
+    """Correct a patient's record, with the reason; only the changed fields are written."""
     patient = _staff_patient(request, pk, write=True)
     # The form gets its own initial values, so a rejected post does not alter the page's header.
     initial = {**model_to_dict(patient, fields=EDITABLE_FIELDS), "version": patient_version(patient)}

@@ -76,7 +76,10 @@ def test_bad_answers_name_the_field_and_change_nothing(answers, field):
 
 def test_chart_answers_take_the_age_history_and_allergies_from_the_chart(patient_a, dr_ada):
     patient = patient_update(
-        patient=patient_a, actor=dr_ada, data={"history": ["keloid_history"], "allergies": ["trypsin"]}
+        patient=patient_a,
+        actor=dr_ada,
+        data={"history": ["keloid_history"], "allergies": ["trypsin"]},
+        reason="Corrected at the visit",
     )
 
     answers = chart_answers(patient, concerns=["scar"], area="face", expectation="gradual_improvement")
@@ -111,7 +114,9 @@ def test_a_signed_history_review_turns_absent_items_into_no(patient_a, dr_ada):
 
 def test_a_review_signed_before_the_history_changed_does_not_count(patient_a, dr_ada):
     patient_history_review_sign(patient=patient_a, signer=dr_ada, password=PASSWORD)
-    patient_update(patient=patient_a, actor=dr_ada, data={"history": ["keloid_history"]})
+    patient_update(
+        patient=patient_a, actor=dr_ada, data={"history": ["keloid_history"]}, reason="Corrected at the visit"
+    )
 
     answers = chart_answers(
         Patient.objects.get(pk=patient_a.pk),

@@ -19,7 +19,8 @@ def _fields(response) -> list[str]:
 
 def test_it_changes_only_the_given_fields(api_as, dr_ada, patient_a):
     response = api_as(dr_ada).patch(
-        _url(patient_a.pk), {"email": "grace@example.org", "allergies": ["dmso", "antibiotic"]}
+        _url(patient_a.pk),
+        {"email": "grace@example.org", "allergies": ["dmso", "antibiotic"], "reason": "New email"},
     )
     assert response.status_code == 200
     body = response.json()
@@ -30,6 +31,20 @@ def test_it_changes_only_the_given_fields(api_as, dr_ada, patient_a):
     patient = Patient.objects.get(pk=patient_a.pk)
     assert patient.email == "grace@example.org"
     assert patient.presenting_concern == "scar"
+
+
+@pytest.mark.parametrize("reason", [None, "", "   "])
+def test_a_correction_without_a_reason_is_refused_and_changes_nothing(api_as, dr_ada, patient_a, reason):
+    body = (
+        {"email": "grace@example.org"} if reason is None else {"email": "grace@example.org", "reason": reason}
+    )
+    api = api_as(dr_ada)
+    before = row_counts()
+    response = api.patch(_url(patient_a.pk), body)
+    assert response.status_code == 422
+    assert _fields(response) == ["reason"]
+    assert row_counts() == before
+    assert Patient.objects.get(pk=patient_a.pk).email == ""
 
 
 def test_it_records_one_audit_event_with_the_changed_fields_and_reason(api_as, nurse_bo, patient_a):

@@ -19,6 +19,7 @@ def test_it_shows_demographics_skin_type_and_concern(client, dr_ada, patient_a):
         patient=patient_a,
         actor=dr_ada,
         data={"pronouns": "she/her", "email": "grace@example.org", "concern_details": "Scar on the chin"},
+        reason="Corrected at the visit",
     )
     client.force_login(dr_ada)
     response = client.get(_url(patient_a))
@@ -47,6 +48,7 @@ def test_it_lists_the_recorded_history_and_allergies(client, dr_ada, patient_a):
         patient=patient_a,
         actor=dr_ada,
         data={"history": ["keloid_history"], "allergies": ["dmso"], "allergy_notes": "Penicillin (rash)"},
+        reason="Corrected at the visit",
     )
     client.force_login(dr_ada)
     body = client.get(_url(patient_a)).content.decode()
@@ -72,7 +74,9 @@ def test_it_shows_the_history_of_changes(client, dr_ada, nurse_bo, patient_a):
 
 def test_it_shows_only_the_ten_most_recent_changes(client, dr_ada, patient_a):
     for i in range(12):
-        patient_update(patient=patient_a, actor=dr_ada, data={"pronouns": f"p{i}"})
+        patient_update(
+            patient=patient_a, actor=dr_ada, data={"pronouns": f"p{i}"}, reason="Corrected at the visit"
+        )
     client.force_login(dr_ada)
     response = client.get(_url(patient_a))
     assert len(response.context["events"]) == 10
@@ -159,7 +163,12 @@ def test_its_query_count_does_not_grow_with_signatures_changes_and_the_pathway(
         client.get(_url(patient_a))
     for i in range(15):
         patient_history_review_sign(patient=patient_a, signer=dr_ada, password=PASSWORD)
-        patient_update(patient=patient_a, actor=dr_ada, data={"history_notes": f"note {i}"})
+        patient_update(
+            patient=patient_a,
+            actor=dr_ada,
+            data={"history_notes": f"note {i}"},
+            reason="Corrected at the visit",
+        )
         at_stage("planned", patient=patient_a, practitioner=dr_ada, password=PASSWORD, photos=("front",))
     with django_assert_num_queries(12):
         response = client.get(_url(patient_a))

@@ -29,13 +29,25 @@ def test_it_shows_the_form_filled_in(client, dr_ada, patient_a):
 
 def test_it_saves_the_change_and_opens_the_chart(client, dr_ada, patient_a):
     client.force_login(dr_ada)
-    data = chart_form_data(patient_a, email="grace@example.org", allergies=["dmso", "anaesthetic"])
+    data = chart_form_data(
+        patient_a, email="grace@example.org", allergies=["dmso", "anaesthetic"], reason="New email"
+    )
     response = client.post(_url(patient_a), data, follow=True)
     assert response.redirect_chain == [(f"/patients/{patient_a.pk}/", 302)]
     assert "The record is updated." in response.content.decode()
     patient_a.refresh_from_db()
     assert patient_a.email == "grace@example.org"
     assert patient_a.allergies == ["anaesthetic", "dmso"]
+
+
+def test_a_change_without_a_reason_is_refused_beside_the_reason_field(client, nurse_bo, patient_a):
+    client.force_login(nurse_bo)
+    before = AuditEvent.objects.count()
+    response = client.post(_url(patient_a), chart_form_data(patient_a, phone="0191 496 0000", reason=""))
+    assert response.status_code == 422
+    assert "give the reason for the change" in response.content.decode()
+    patient_a.refresh_from_db()
+    assert patient_a.phone == "" and AuditEvent.objects.count() == before
 
 
 def test_it_records_only_the_changed_fields_with_the_reason(client, nurse_bo, patient_a):

@@ -16,6 +16,7 @@ def test_it_shows_the_patient_their_own_record(client, pat, patient_a, dr_ada):
         patient=patient_a,
         actor=dr_ada,
         data={"email": "grace@example.org", "postcode": "NE1 4LP", "allergies": ["antiseptic"]},
+        reason="Corrected at the visit",
     )
     client.force_login(pat)
     response = client.get(URL)

@@ -30,7 +30,12 @@ def test_it_signs_the_review_and_returns_to_the_chart(client, dr_ada, patient_a)
 
 
 def test_it_binds_the_signature_to_the_history_allergies_and_mrn(client, dr_ada, patient_a):
-    patient_update(patient=patient_a, actor=dr_ada, data={"allergies": ["trypsin"], "history_notes": "none"})
+    patient_update(
+        patient=patient_a,
+        actor=dr_ada,
+        data={"allergies": ["trypsin"], "history_notes": "none"},
+        reason="Corrected at the visit",
+    )
     client.force_login(dr_ada)
     client.post(_url(patient_a), {"password": PASSWORD})
     expected = {
@@ -56,9 +61,16 @@ def test_it_records_one_audit_event(client, dr_ada, patient_a):
 def test_the_chart_tells_when_the_record_changed_after_signing(client, dr_ada, patient_a):
     client.force_login(dr_ada)
     client.post(_url(patient_a), {"password": PASSWORD})
-    patient_update(patient=patient_a, actor=dr_ada, data={"email": "grace@example.org"})
+    patient_update(
+        patient=patient_a, actor=dr_ada, data={"email": "grace@example.org"}, reason="Corrected at the visit"
+    )
     assert "Matches the current record" in client.get(f"/patients/{patient_a.pk}/").content.decode()
-    patient_update(patient=patient_a, actor=dr_ada, data={"history": ["immunosuppressed"]})
+    patient_update(
+        patient=patient_a,
+        actor=dr_ada,
+        data={"history": ["immunosuppressed"]},
+        reason="Corrected at the visit",
+    )
     body = client.get(f"/patients/{patient_a.pk}/").content.decode()
     assert "The history or allergies changed after this signature" in body
 
