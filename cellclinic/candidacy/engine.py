@@ -450,8 +450,21 @@ def ruleset_load(path: Path = RULES_FILE) -> RuleSet:
     return ruleset_parse(path.read_text(encoding="utf-8"))
 
 
+# The last (rules, catalogue) pair and its version: both are read once and never change, so each
+# evaluation need not hash every alternative and step again.
+_version_of: list[tuple[RuleSet, object, str]] = []
+
+
 def ruleset_version(rules: RuleSet, catalogue) -> str:
     """The rule set's version plus a short hash of the rules, every therapy, alternative and step."""
+    if _version_of and _version_of[0][0] is rules and _version_of[0][1] is catalogue:
+        return _version_of[0][2]
+    version = _ruleset_version(rules, catalogue)
+    _version_of[:] = [(rules, catalogue, version)]
+    return version
+
+
+def _ruleset_version(rules: RuleSet, catalogue) -> str:
     parts = [rules.digest]
     parts += [f"{code}={therapy.version}" for code, therapy in sorted(catalogue.therapies.items())]
     parts += [

@@ -98,7 +98,9 @@ class RequestSizeLimitMiddleware:
         declared = request.META.get("CONTENT_LENGTH")
         if declared:
             # A length that is not a number counts as none, as Django reads it (no body at all).
-            if declared.isdigit() and int(declared) > limit_for(request.path_info):
+            # Only a body over the default limit needs the view's own limit (an upload's is larger).
+            size = int(declared) if declared.isdigit() else 0
+            if size > settings.REQUEST_MAX_BYTES and size > limit_for(request.path_info):
                 return too_large(request)
         elif request.META.get("wsgi.input_terminated") and "wsgi.input" in request.META:
             # No length given (chunked): the server ends the stream at the body's end; read up to the limit.

@@ -39,7 +39,7 @@ def guarded_transaction(connection, scope: str, key: str) -> Iterator[bool]:
     the transaction begins, since a second writer's BEGIN IMMEDIATE would wait for the first to finish.
     """
     if connection.vendor == "postgresql":
-        with transaction.atomic():
+        with transaction.atomic(using=connection.alias):
             with connection.cursor() as cursor:
                 cursor.execute(
                     "SELECT pg_try_advisory_xact_lock(%s, %s)", [_PG_CLASS, key_number(scope, key) % 2**31]
@@ -51,7 +51,7 @@ def guarded_transaction(connection, scope: str, key: str) -> Iterator[bool]:
         if not held:
             yield False
             return
-        with transaction.atomic():
+        with transaction.atomic(using=connection.alias):
             yield True
 
 

@@ -316,9 +316,6 @@ def test_the_access_list_filters_by_patient_and_user(client, admin_al, dr_ada, n
     assert [row["actor__username"] for row in response.context["rows"]] == [nurse_bo.username]
 
 
-@pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="SQLite runs each INSERT under its one write lock"
-)
 @pytest.mark.django_db(transaction=True)
 def test_readers_at_the_same_moment_never_fork_the_chain(dr_ada):
     from concurrent.futures import ThreadPoolExecutor

@@ -120,12 +120,25 @@ def test_without_a_key_nothing_is_kept(client, token):
     assert not IdempotentAnswer.objects.exists()
 
 
-def test_the_guard_keeps_threads_of_one_process_apart(db):
-    from django.db import connection
+def test_the_guard_holds_a_key_against_a_second_request(db):
+    """While one request holds a key, another cannot take it: on SQLite neither another thread of the
+    process nor the lock file admits it; on PostgreSQL another database session cannot take the lock."""
+    from django.db import connection, connections
 
-    if connection.vendor != "sqlite":
-        pytest.skip("PostgreSQL's advisory lock is proven by the concurrent retries against the server")
     number = locks.key_number("user:1", "k")
+    if connection.vendor == "postgresql":
+        with locks.guarded_transaction(connection, "user:1", "k") as first:
+            other = connections.create_connection("default")
+            try:
+                with other.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT pg_try_advisory_xact_lock(%s, %s)", [locks._PG_CLASS, number % 2**31]
+                    )
+                    second = bool(cursor.fetchone()[0])
+            finally:
+                other.close()
+        assert (first, second) == (True, False)
+        return
     with (
         locks.guarded_transaction(connection, "user:1", "k") as first,
         locks._file_guard(connection, number) as second,
