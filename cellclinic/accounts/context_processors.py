@@ -19,6 +19,9 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_links": []}
-    links = [(link.key, link.label, _href(link.url_name)) for link in plugs.nav_links_for(user)]
+    links = [
+        (link.key, link.label, _href(link.url_name), link.count(user) if link.count else 0)
+        for link in plugs.nav_links_for(user)
+    ]
     roles = sorted({ROLE_LABELS[Role(role)] for _, role in user_roles(user)})
     return {"nav_links": links, "nav_roles": roles}

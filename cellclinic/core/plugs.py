@@ -18,7 +18,8 @@ what it adds to pages it does not own, and what it does when something happens o
   | `sign_in` | the sign-in page | None |
 
 - **navigation links**: a label, a URL name and who sees the link, in order; the first link a
-  portal patient sees is where their start page sends them.
+  portal patient sees is where their start page sends them. A link may carry a count (what waits
+  for this person there), shown beside its label when it is not zero.
 
 - **hooks**: functions called by name inside the transaction of the service that fires them, so a
   later stage's reaction commits or rolls back with the change itself (for example, on
@@ -99,16 +100,26 @@ class NavLink:
     url_name: str
     shown_to: Callable[[Any], bool]
     order: int
+    count: Callable[[Any], int] | None = None
 
 
 _NAV: dict[str, NavLink] = {}
 
 
 def register_nav_link(
-    key: str, label: str, url_name: str, *, shown_to: Callable[[Any], bool], order: int
+    key: str,
+    label: str,
+    url_name: str,
+    *,
+    shown_to: Callable[[Any], bool],
+    order: int,
+    count: Callable[[Any], int] | None = None,
 ) -> None:
-    """A link in the main navigation to URL_NAME, for the signed-in users SHOWN_TO answers True for."""
-    _NAV[key] = NavLink(key, label, url_name, shown_to, order)
+    """A link in the main navigation to URL_NAME, for the signed-in users SHOWN_TO answers True for.
+
+    COUNT(user), when given, answers how many things wait for the user behind the link.
+    """
+    _NAV[key] = NavLink(key, label, url_name, shown_to, order, count)
 
 
 def nav_links_for(user) -> list[NavLink]:

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 def _links(client, user) -> dict[str, str]:
     client.force_login(user)
     response = client.get("/account/")
-    return {key: href for key, _label, href in response.context["nav_links"]}
+    return {key: href for key, _label, href, _count in response.context["nav_links"]}
 
 
 def test_only_clinic_admins_hold_staff_manage():
