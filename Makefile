@@ -10,7 +10,7 @@ TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 TEST_SQLITE_URL ?= sqlite:///$(CURDIR)/var/test.sqlite3
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install install-test run test lint check supply-chain test-sqlite test-postgres benchmark clean
+.PHONY: install install-test run test lint check supply-chain test-sqlite test-postgres benchmark screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,10 @@ test: lint check supply-chain test-sqlite test-postgres
 
 benchmark: install
 	$(BIN)/python scripts/benchmark.py
+
+# Full-page PNGs of the main pages with demo data, at desktop and phone widths, into var/screenshots/.
+screenshots: install-test
+	$(BIN)/python scripts/screenshots.py --out var/screenshots
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache .hypothesis

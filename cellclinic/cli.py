@@ -18,6 +18,12 @@ def main(argv: list[str] | None = None) -> int:
     for index in (1, 2) if len(args) > 2 and args[1] == "help" else (1,):
         if index < len(args):
             args[index] = ALIASES.get(args[index], args[index])
+    # `cellclinic serve` also runs the worker that sends notification emails (cellclinic/notifications).
+    from cellclinic.notifications import supervisor
+
+    if supervisor.wanted(args[1:]):
+        return supervisor.serve_with_worker(args[1:])
+    args = [args[0], *supervisor.without_flag(args[1:])]
     try:
         execute_from_command_line(args)
     except ImproperlyConfigured as exc:

@@ -49,10 +49,13 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    "django_tasks",
+    "django_tasks_db",
     "cellclinic.core",
     "cellclinic.idempotency",
     "cellclinic.accounts",
     "cellclinic.audit",
+    "cellclinic.notifications",
     "cellclinic.catalogue",
     "cellclinic.patients",
     "cellclinic.candidacy",
@@ -255,6 +258,8 @@ RATELIMIT_VIEW = "cellclinic.core.views.rate_limited"
 # Public endpoints, per client address: self-assessments and consultation requests.
 PUBLIC_ASSESSMENT_RATE = env_str("PUBLIC_ASSESSMENT_RATE", "30/h") or "30/h"
 PUBLIC_ENQUIRY_RATE = env_str("PUBLIC_ENQUIRY_RATE", "5/h") or "5/h"
+# Redrawing the self-assessment's questions as concerns are ticked: many per assessment.
+PUBLIC_QUESTIONS_RATE = env_str("PUBLIC_QUESTIONS_RATE", "240/h") or "240/h"
 
 LOGGING = {
     "version": 1,
@@ -274,3 +279,28 @@ CELLCLINIC_CATALOGUE_DIRS = env_list("CELLCLINIC_CATALOGUE_DIRS", [])
 CELLCLINIC_CELL_BANKING_MONTHS = env_int("CELLCLINIC_CELL_BANKING_MONTHS", 12)
 if not 1 <= CELLCLINIC_CELL_BANKING_MONTHS <= 120:
     raise ImproperlyConfigured("CELLCLINIC_CELL_BANKING_MONTHS: expected a number of months from 1 to 120")
+
+# Notifications (README "Notifications and email"). Emails are sent in the background by the database
+# task worker (`db_worker`, started by `cellclinic serve`), so a slow or failing mail server never holds
+# up the action that caused them. Without EMAIL_HOST they are printed on the console.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+EMAIL_HOST = env_str("EMAIL_HOST", "") or ""
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "") or ""
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "") or ""
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    if env_str("EMAIL_USE_TLS") is None:
+        EMAIL_USE_TLS = False  # SSL asked for alone: the STARTTLS default gives way
+    else:
+        raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL: choose one, not both")
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "CellClinic <no-reply@localhost>") or ""
+# The address links in emails start with: where patients and staff reach this installation.
+CELLCLINIC_BASE_URL = (env_str("CELLCLINIC_BASE_URL", "") or "http://127.0.0.1:8000").rstrip("/")

@@ -7,6 +7,7 @@ urlpatterns = [
     path("patients/", include("cellclinic.patients.urls")),
     path("catalogue/", include("cellclinic.catalogue.urls")),
     path("audit/", include("cellclinic.audit.urls")),
+    path("notifications/", include("cellclinic.notifications.urls")),
     path("", include("cellclinic.photos.urls")),
     path("", include("cellclinic.consultations.urls")),
     path("", include("cellclinic.consents.urls")),

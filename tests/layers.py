@@ -11,8 +11,9 @@ from pathlib import Path
 
 LAYERS: dict[int, tuple[str, ...]] = {
     0: ("core",),  # plumbing: helpers, middleware, errors; imports no domain app
-    # foundation: users and sites, the audit trail, the therapies, answers kept for idempotent retries
-    1: ("accounts", "audit", "catalogue", "idempotency"),
+    # foundation: users and sites, the audit trail, notifications, the therapies, answers kept for
+    # idempotent retries
+    1: ("accounts", "audit", "notifications", "catalogue", "idempotency"),
     2: ("patients",),  # the patient record
     3: ("candidacy",),  # self-assessment and enquiries, before a patient is seen
     4: ("photos", "consultations"),  # the clinical consultation and its photos
@@ -29,6 +30,7 @@ SHARED_TEMPLATES_FLOOR = 1  # cellclinic/templates/ frames every page: sign-in, 
 PURE_MODULES = (
     "cellclinic/accounts/roles.py",
     "cellclinic/audit/chain.py",
+    "cellclinic/audit/changes.py",
     "cellclinic/candidacy/answers.py",
     "cellclinic/candidacy/engine.py",
     "cellclinic/catalogue/plain_words.py",
@@ -42,6 +44,7 @@ PURE_MODULES = (
     "cellclinic/core/text.py",
     "cellclinic/patients/identifiers.py",
     "cellclinic/treatment/schedule.py",
+    "cellclinic/treatment/timeline.py",
 )
 PLAIN_DATA_MODULES = (
     "cellclinic/catalogue/loader.py",

@@ -14,6 +14,7 @@ from conftest import pathway_ids, registered_from_a_request
 PUBLIC_PAGES = {
     "sign-in/",
     "assess/",
+    "assess/questions/",
     "assess/result/<uuid:public_id>/",
     "assess/result/<uuid:public_id>/request/",
     "assess/result/<uuid:public_id>/request/sent/",

@@ -10,11 +10,13 @@ class AccountsConfig(AppConfig):
         from cellclinic.accounts import middleware, panels  # noqa: F401  (middleware: the sign-in receiver)
         from cellclinic.accounts.access import has_permission
         from cellclinic.accounts.roles import Permission
+        from cellclinic.audit.selectors import register_action_labels
         from cellclinic.core import plugs
 
         def staff(user) -> bool:
             return not user.is_patient
 
+        register_action_labels({"worklist.view": "Worklist read"})
         plugs.register_nav_link("home", "Home", "accounts:home", shown_to=staff, order=0)
         plugs.register_nav_link(
             "staff",

@@ -16,6 +16,12 @@ def _href(target: str) -> str:
 
 
 def navigation(request):
+    """The links and roles of the signed-in user, worked out once per request however many templates
+    (a page and the panels in it) are rendered with it."""
+    return plugs.request_cached(request, "navigation", lambda: _navigation(request))
+
+
+def _navigation(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_links": []}

@@ -32,7 +32,9 @@ class Site(models.Model):
         help_text="The lab that processes this clinic's cells.",
     )
     address = models.TextField(blank=True)
+    # How patients and enquirers reach the clinic: named in consents and in the emails it sends.
     phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,5 +1,7 @@
 """Sign-in, sign-out, the role-aware start page, staff management and the user's own account."""
 
+from dataclasses import replace
+
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
@@ -13,6 +15,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from cellclinic.accounts import second_factor
 from cellclinic.accounts.access import (
     api_token_get_for_owner,
+    has_permission,
     membership_get_for_admin,
     require_permission,
     require_staff,
@@ -54,6 +57,7 @@ from cellclinic.accounts.services import (
     user_reactivate,
 )
 from cellclinic.accounts.throttle import with_password_entry
+from cellclinic.audit.services import record_search
 from cellclinic.core import plugs
 from cellclinic.core.errors import InvalidInput
 from cellclinic.core.forms import add_service_errors
@@ -182,9 +186,19 @@ def home(request):
         ((sites[site_id], ROLE_LABELS[Role(role)]) for site_id, role in roles if site_id in sites),
         key=lambda pair: (pair[0].name, pair[1]),
     )
+    worklist = plugs.worklist_for(user)
+    if any(entry.rows for entry in worklist):
+        # The worklist names patients and what waits on their records: one read in the access log.
+        record_search(request, "worklist", action="worklist.view")
+        if not has_permission(user, Permission.PATIENT_VIEW):
+            # Whatever an app lists, a role without access to patients' records reads no names.
+            worklist = [replace(e, rows=[replace(r, who="") for r in e.rows]) for e in worklist]
     context = {
         "nav_active": "home",
         "memberships": memberships,
+        # What waits for this person at their sites, item by item, from each app.
+        "worklist": worklist,
+        "worklist_offered": bool(worklist) or bool(plugs.worklist_items_for(user)),
         # Each app's tile (patients, catalogue, audit, lab, ...) and wider panels below them.
         "tiles": plugs.render_panels("home", request, user),
         "wide_panels": plugs.render_panels("home_wide", request, user),

@@ -21,11 +21,11 @@ from cellclinic.audit.chain import (
     OPTIONAL_HASHED_FIELDS,
     ChainReport,
     access_hash,
-    canonical_json,
     event_hash,
     format_time,
     verify_chain,
 )
+from cellclinic.audit.changes import change_lines, detail_lines, label_from_key
 from cellclinic.audit.models import AccessEvent, AuditEvent, Signature
 from cellclinic.core.errors import FieldError, InvalidInput
 
@@ -92,6 +92,69 @@ def register_action_labels(labels: dict[str, str]) -> None:
 def action_label(action: str) -> str:
     """The registered label of ACTION, or the action itself when no app has named it."""
     return ACTION_LABELS.get(action, action)
+
+
+# What each field of an object type's before/after is called on the audit page. Fields every signed
+# record carries are named here; an app names its records' fields with register_field_labels() from its
+# AppConfig.ready(), and any other field reads as its key made readable ("date_of_birth": "Date of birth").
+COMMON_FIELD_LABELS: dict[str, str] = {
+    "signature_id": "Signature",
+    "signer_id": "Signed by (user id)",
+    "printed_name": "Printed name",
+    "meaning": "Meaning of the signature",
+    "signed_at": "Signed at",
+    "statement": "Statement signed",
+    "record_hash": "Hash of the signed record",
+}
+# The accounts' own records (users, sites, API tokens) are named here, beside their object types above.
+FIELD_LABELS: dict[str, dict[str, str]] = {
+    "user": {
+        "username": "Username",
+        "first_name": "Given name",
+        "last_name": "Family name",
+        "email": "Email",
+        "kind": "Kind of account",
+        "site": "Site",
+        "role": "Role",
+        "roles": "Roles",
+        "is_active": "Active",
+        "is_staff": "Django admin access",
+        "is_superuser": "Superuser",
+        "date_joined": "Joined",
+        "second_factor": "Two-factor sign-in set up",
+        "sessions_ended": "Sessions ended",
+        "sign_in_lockout_lifted": "Sign-in lockout lifted",
+        "api_tokens_revoked": "API tokens revoked",
+        "id": "User ID",
+    },
+    "site": {
+        "code": "Code",
+        "name": "Name",
+        "kind": "Kind of site",
+        "lab": "Lab (id)",
+        "address": "Address",
+        "phone": "Phone",
+        "id": "Site ID",
+    },
+    "api_token": {"user": "User", "name": "Name", "prefix": "Token prefix", "revoked_at": "Revoked at"},
+}
+
+
+def register_field_labels(object_type: str, labels: dict[str, str]) -> None:
+    """Name the before/after fields in LABELS (field -> label) of OBJECT_TYPE wherever the audit trail
+    is shown; fields are listed in the order they are registered in."""
+    FIELD_LABELS.setdefault(object_type, {}).update(labels)
+
+
+def field_labels(object_type: str) -> dict[str, str]:
+    """The labels of OBJECT_TYPE's fields, the type's own first, then those of every signed record."""
+    own = FIELD_LABELS.get(object_type, {})
+    return {**own, **{key: label for key, label in COMMON_FIELD_LABELS.items() if key not in own}}
+
+
+def object_type_label(object_type: str) -> str:
+    """The registered name of OBJECT_TYPE, or the type made readable."""
+    return OBJECT_TYPES.get(object_type) or label_from_key(object_type)
 
 
 def object_type_choices() -> list[tuple[str, str]]:
@@ -272,9 +335,10 @@ def access_rows_for_page(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, An
     for source in rows:
         row = dict(source)
         row["details_hidden"] = row["patient_id"] is not None and row["patient_mrn"] is None
-        row["details_text"] = (
-            "" if row["details_hidden"] or not row["details"] else _shown(row["details"], 200)
+        row["details_lines"] = (
+            [] if row["details_hidden"] else detail_lines(row["details"], field_labels(row["object_type"]))
         )
+        row["object_label"] = object_type_label(row["object_type"])
         row["action_label"] = access_label(row["action"])
         row["short_hash"] = row["hash"][:12]
         result.append(row)
@@ -295,38 +359,6 @@ def patient_recent_events(patient_id: int, *, limit: int) -> list[AuditEvent]:
     )
 
 
-def _is_blank(value: Any) -> bool:
-    return value is None or value == "" or value == [] or value == {}
-
-
-def _shown(value: Any, limit: int = 80) -> str:
-    text = canonical_json(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def event_diff(before: Any, after: Any) -> list[tuple[str, str, str]]:
-    """(key, before, after) for each key whose value changed, as compact JSON; "" stands for absent.
-
-    A key absent on one side and blank on the other has not changed.
-    """
-    if not (isinstance(before, dict | None) and isinstance(after, dict | None)):
-        if canonical_json(before) == canonical_json(after):
-            return []
-        return [("", "" if before is None else _shown(before), "" if after is None else _shown(after))]
-    old, new = before or {}, after or {}
-    changes = []
-    for key in sorted(set(old) | set(new)):
-        if key in old and key in new:
-            if canonical_json(old[key]) != canonical_json(new[key]):
-                changes.append((key, _shown(old[key]), _shown(new[key])))
-        elif key in old:
-            if not _is_blank(old[key]):
-                changes.append((key, _shown(old[key]), ""))
-        elif not _is_blank(new[key]):
-            changes.append((key, "", _shown(new[key])))
-    return changes
-
-
 def _hide_unreadable_patient(row: dict[str, Any]) -> dict[str, Any]:
     """Before/after of an event about a patient the reader may not see are withheld."""
     row["details_hidden"] = row["patient_id"] is not None and row["patient_mrn"] is None
@@ -336,11 +368,12 @@ def _hide_unreadable_patient(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def audit_rows_for_page(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """List rows with the changed keys worked out and a short hash, ready for the template."""
+    """List rows with their changes as readable lines and a short hash, ready for the template."""
     result = []
     for source in rows:
         row = _hide_unreadable_patient(dict(source))
-        row["diff"] = event_diff(row["before"], row["after"])
+        row["changes"] = change_lines(row["before"], row["after"], field_labels(row["object_type"]))
+        row["object_label"] = object_type_label(row["object_type"])
         row["short_hash"] = row["hash"][:12]
         row["action_label"] = action_label(row["action"])
         result.append(row)

@@ -21,6 +21,7 @@ from cellclinic.candidacy.states import ENQUIRY_STATES
 from cellclinic.catalogue.registry import get_catalogue
 from cellclinic.catalogue.vocabulary import ALLERGY_CODES, HISTORY_CODES
 from cellclinic.core.errors import FieldError, Forbidden, InvalidInput
+from cellclinic.notifications.services import notify
 from cellclinic.patients.models import Patient
 from cellclinic.patients.services import patient_create, patient_review_record
 
@@ -206,6 +207,15 @@ def enquiry_create(*, assessment: Assessment | None, data: dict[str, Any]) -> En
             "assessment": str(assessment.public_id) if assessment is not None else None,
             "consent_to_contact": True,
         },
+    )
+    notify(
+        kind="enquiry.received",
+        template="candidacy/notifications/request_received",
+        site=site,
+        email=email,
+        context={"name": name},
+        object_type="enquiry",
+        object_id=enquiry.pk,
     )
     return enquiry
 

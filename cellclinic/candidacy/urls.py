@@ -5,6 +5,7 @@ from cellclinic.candidacy import views
 app_name = "candidacy"
 urlpatterns = [
     path("assess/", views.assess, name="assess"),
+    path("assess/questions/", views.assess_questions, name="assess_questions"),
     path("assess/result/<uuid:public_id>/", views.assess_result, name="result"),
     path("assess/result/<uuid:public_id>/request/", views.assess_request, name="request"),
     path("assess/result/<uuid:public_id>/request/sent/", views.assess_request_sent, name="request_sent"),

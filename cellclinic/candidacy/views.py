@@ -2,11 +2,13 @@
 
 from uuid import UUID
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
+from django_ratelimit.core import is_ratelimited
 
 from cellclinic.accounts.access import has_permission, require_permission
 from cellclinic.accounts.roles import Permission
@@ -27,7 +29,7 @@ from cellclinic.candidacy.services import (
     enquiry_status_set,
 )
 from cellclinic.candidacy.states import ENQUIRY_STATES
-from cellclinic.candidacy.throttle import assessment_limited, enquiry_limited
+from cellclinic.candidacy.throttle import assessment_limited, client_address, enquiry_limited
 from cellclinic.core import plugs
 from cellclinic.core.errors import InvalidInput
 from cellclinic.core.forms import add_service_errors
@@ -40,9 +42,36 @@ from cellclinic.patients.forms import PatientForm
 # Public pages: no sign-in.
 
 
+QUESTIONS_GROUP = "candidacy.assessment_questions"
+# The value of the no-JavaScript button that redraws the page with the questions for the chosen concerns.
+SHOW_QUESTIONS = "questions"
+
+
+def questions_limited(request) -> bool:
+    """Count one redrawing of the questions from this address; True once over PUBLIC_QUESTIONS_RATE."""
+    return is_ratelimited(
+        request,
+        group=QUESTIONS_GROUP,
+        key=client_address,
+        rate=settings.PUBLIC_QUESTIONS_RATE,
+        method=("GET", "POST"),
+        increment=True,
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def assess(request):
-    """The questionnaire; a valid answer is stored and its result page shown."""
+    """The questionnaire; a valid answer is stored and its result page shown.
+
+    Only the questions that apply to the chosen concerns are asked (AssessmentForm says how, with and
+    without JavaScript). The "Show the questions for my choices" button posts here too: the page comes
+    back with the questions for the concerns ticked so far and the answers given so far, unjudged and
+    not stored.
+    """
+    if request.method == "POST" and request.POST.get("action") == SHOW_QUESTIONS:
+        if questions_limited(request):
+            return rate_limited(request)
+        return render(request, "candidacy/assess.html", {"form": AssessmentForm.redisplay(request.POST)})
     if request.method == "POST" and assessment_limited(request):
         return rate_limited(request)
     form = AssessmentForm(request.POST or None)
@@ -57,6 +86,19 @@ def assess(request):
                 return redirect("candidacy:result", public_id=assessment.public_id)
         status = 422
     return render(request, "candidacy/assess.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def assess_questions(request):
+    """The condition questions for the concerns in the answers, for htmx to put in the page when a
+    concern is ticked or unticked. The page posts its answers (so that none travels in an address) and
+    the answers typed so far are shown back; a GET reads the concerns from the query string. Public,
+    rate-limited, and nothing is stored or judged: the whole form is checked only when it is sent to
+    `assess`."""
+    if questions_limited(request):
+        return rate_limited(request)
+    form = AssessmentForm.redisplay(request.POST if request.method == "POST" else request.GET)
+    return render(request, "candidacy/_condition_questions.html", {"form": form, "announce": True})
 
 
 def assess_result(request, public_id: UUID):

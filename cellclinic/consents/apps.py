@@ -7,8 +7,13 @@ class ConsentsConfig(AppConfig):
     verbose_name = "Consent"
 
     def ready(self) -> None:
-        from cellclinic.audit.selectors import register_action_labels, register_object_type
-        from cellclinic.consents import panels
+        from cellclinic.audit.selectors import (
+            register_action_labels,
+            register_field_labels,
+            register_object_type,
+        )
+        from cellclinic.consents import panels, worklist
+        from cellclinic.consents.chart_stage import consent_stage
         from cellclinic.consents.counters import consents_by_therapy_version
         from cellclinic.core import plugs
 
@@ -23,9 +28,40 @@ class ConsentsConfig(AppConfig):
                 "consent.withdraw": "Consent withdrawn",
             }
         )
-        plugs.register_panel(
-            "chart", "consents", template="consents/_chart_panel.html", context=panels.chart_panel, order=30
+        register_field_labels(
+            "consent",
+            {
+                "status": "Status",
+                "consultation": "Consultation (id)",
+                "therapy_code": "Therapy",
+                "therapy_version": "Protocol version",
+                "template_version": "Consent form version",
+                "document_hash": "Hash of the consent document",
+                "photographs": "Agrees to photographs",
+                "outcome_reports": "Agrees to outcome reports",
+                "patient_signed_at": "Patient signed at",
+                "patient_signed_in_clinic": "Patient signed in clinic",
+                "practitioner_signed_at": "Practitioner signed at",
+                "minor": "Under 16",
+                "guardian_name": "Parent or guardian",
+                "guardian_relationship": "Relationship to the patient",
+                "young_person_assent": "Young person assents",
+                "pdf": "PDF file",
+                "pdf_sha256": "Hash of the PDF (SHA-256)",
+                "withdrawn_at": "Withdrawn at",
+                "withdrawn_by": "Withdrawn by (user id)",
+                "withdrawn_reason": "Reason for withdrawal",
+            },
         )
+        plugs.register_panel(
+            "chart",
+            "consents",
+            template="consents/_chart_panel.html",
+            context=panels.chart_panel,
+            order=30,
+            section="consents",
+        )
+        plugs.register_stage_reporter("consents", consent_stage)
         plugs.register_panel(
             "consultation",
             "consents",
@@ -40,7 +76,7 @@ class ConsentsConfig(AppConfig):
             "consent_to_sign",
             template="consents/_portal_next_sign.html",
             context=panels.portal_next_to_sign,
-            order=20,
+            order=5,  # what the patient does comes before what the clinic does next
         )
         plugs.register_panel(
             "portal_next",
@@ -56,4 +92,28 @@ class ConsentsConfig(AppConfig):
             label="Consents",
             count=consents_by_therapy_version,
             order=10,
+        )
+        plugs.register_worklist(
+            worklist.AWAITING_COUNTERSIGN,
+            label="Consents to countersign",
+            shown_to=worklist.prepares_consent,
+            count=worklist.awaiting_countersign_count,
+            items=worklist.awaiting_countersign,
+            order=30,
+        )
+        plugs.register_worklist(
+            worklist.AWAITING_PATIENT,
+            label="Consents waiting for the patient's signature",
+            shown_to=worklist.prepares_consent,
+            count=worklist.awaiting_patient_count,
+            items=worklist.awaiting_patient,
+            order=40,
+        )
+        plugs.register_worklist(
+            worklist.WITHDRAWN_RECENTLY,
+            label=f"Consents withdrawn in the last {worklist.WITHDRAWN_DAYS} days",
+            shown_to=worklist.handles_withdrawals,
+            count=worklist.withdrawn_recently_count,
+            items=worklist.withdrawn_recently,
+            order=70,
         )

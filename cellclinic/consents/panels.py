@@ -57,12 +57,10 @@ def portal_panel(request, patient) -> dict:
 
 
 def portal_next_to_sign(request, patient) -> dict | None:
-    """ "Read and sign" when a consent waits for the patient."""
-    entry = next(
-        (e for e in _portal_consents(request, patient) if e[0].status == Consent.Status.AWAITING_PATIENT),
-        None,
-    )
-    return {"consent": entry[0], "therapy_name": entry[1]} if entry else None
+    """ "Read and sign" for each consent waiting for the patient."""
+    consents = _portal_consents(request, patient)
+    waiting = [e for e in consents if e[0].status == Consent.Status.AWAITING_PATIENT]
+    return {"consents": waiting} if waiting else None
 
 
 def portal_next_countersign(request, patient) -> dict | None:

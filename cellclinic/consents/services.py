@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from cellclinic.accounts.access import require_permission_at
@@ -36,6 +37,7 @@ from cellclinic.consents.states import CONSENT_STATES
 from cellclinic.consultations.models import Consultation
 from cellclinic.core import plugs
 from cellclinic.core.errors import FieldError, Forbidden, InvalidInput
+from cellclinic.notifications.services import notify
 
 MAX_TEXT = 5000
 MAX_NAME = 200
@@ -173,6 +175,17 @@ def consent_prepare(*, consultation: Consultation, actor: User) -> Consent:
             "minor": minor,
         },
     )
+    notify(
+        kind="consent.ready_to_sign",
+        template="consents/notifications/ready_to_sign",
+        site=locked.site,
+        recipient=locked.patient.portal_user,
+        link=reverse("consents:detail", args=[consent.pk]),
+        context={"minor": minor},
+        actor=actor,
+        object_type=Consent.AUDIT_OBJECT_TYPE,
+        object_id=consent.pk,
+    )
     return consent
 
 
@@ -290,7 +303,18 @@ def consent_patient_sign(
     for name, value in choices.items():
         setattr(locked, name, value)
     _sign_consent(locked, signer, password, Signature.Meaning.CONSENTED, PATIENT_STATEMENT)
-    return _patient_signed(locked, signer, "consent.patient_sign", choices)
+    signed = _patient_signed(locked, signer, "consent.patient_sign", choices)
+    notify(
+        kind="consent.signed",
+        template="consents/notifications/signed",
+        site=signed.site,
+        recipient=signed.consultation.practitioner,
+        link=reverse("consents:detail", args=[signed.pk]),
+        actor=signer,
+        object_type=Consent.AUDIT_OBJECT_TYPE,
+        object_id=signed.pk,
+    )
+    return signed
 
 
 def _same_name(typed: str, expected: str) -> bool:
@@ -598,4 +622,14 @@ def consent_withdraw(
         fields={"withdrawn_at": datetime.now(UTC), "withdrawn_reason": reason, "withdrawn_by": actor},
     )
     plugs.fire("consent_withdrawn", consent=locked, actor=actor, reason=f"Consent withdrawn: {reason}")
+    notify(
+        kind="consent.withdrawn",
+        template="consents/notifications/withdrawn",
+        site=locked.site,
+        recipient=locked.consultation.practitioner,
+        link=reverse("consents:detail", args=[locked.pk]),
+        actor=actor,
+        object_type=Consent.AUDIT_OBJECT_TYPE,
+        object_id=locked.pk,
+    )
     return locked

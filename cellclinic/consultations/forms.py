@@ -349,3 +349,12 @@ class DecisionForm(TextForm):
         super().__init__(*args, **kwargs)
         self.fields["therapy_code"].choices = [("", "—"), *((t.code, t.name) for t in therapies)]
         self.fields["alternative_code"].choices = [("", "—"), *((a.code, a.name) for a in alternatives)]
+
+
+class ExpectationsForm(TextForm):
+    """The practitioner confirms the expectation sheet of the latest assessment was discussed."""
+
+    discussed = forms.BooleanField(
+        label="The expectation sheet was discussed with the patient",
+        error_messages={"required": "tick to record that the sheet was discussed, or go back to it later"},
+    )

@@ -18,6 +18,7 @@ from cellclinic.audit.models import Signature
 from cellclinic.audit.services import audit_record, changed_fields, signature_create, snapshot, state_change
 from cellclinic.catalogue.registry import get_catalogue
 from cellclinic.catalogue.vocabulary import FITZPATRICK, INDICATIONS
+from cellclinic.consultations import steps
 from cellclinic.consultations.models import Consultation
 from cellclinic.consultations.severity import (
     DESCRIPTORS,
@@ -78,6 +79,7 @@ UNKNOWN_FIELD = "is not a consultation field"
 ITEMS_NEED_SCALE = "choose the scale these item scores are on"
 SCORE_IS_COMPUTED = "is computed from the items of the {label}: give each item in severity_items"
 ITEMS_OR_SCORE = "give the item scores in severity_items, not a score as well"
+NEEDS_FINDINGS = "record the findings first: notes on the examination or a severity score"
 
 
 def _locked(consultation: Consultation) -> Consultation:
@@ -419,9 +421,20 @@ def consultation_check_can_decide(
     if decision not in Consultation.Decision.values:
         return [FieldError("decision", f"choose one of: {', '.join(Consultation.Decision.values)}")]
     catalogue = get_catalogue()
+    # The steps the decision rests on (all but a decline): each missing one named as before.
+    facts = steps.facts_of(consultation, alternatives_offered=0)
+    for step in steps.missing_for(decision, facts):
+        if step.name == steps.FINDINGS:
+            errors.append(
+                FieldError("indication", NEEDS_INDICATION)
+                if not facts.indication
+                else FieldError("findings", NEEDS_FINDINGS)
+            )
+        elif step.name == steps.CANDIDACY:
+            errors.append(FieldError("assessment", NEEDS_ASSESSMENT))
+        else:
+            errors.append(FieldError("expectations", NEEDS_EXPECTATIONS))
     if decision == Consultation.Decision.PROCEED:
-        if not consultation.indication:
-            errors.append(FieldError("indication", NEEDS_INDICATION))
         if not therapy_code:
             errors.append(FieldError("therapy_code", NEEDS_THERAPY))
         elif therapy_code not in catalogue.therapies:
@@ -432,12 +445,8 @@ def consultation_check_can_decide(
             label = INDICATIONS.get(consultation.indication, consultation.indication).lower()
             errors.append(FieldError("therapy_code", THERAPY_WRONG_INDICATION.format(indication=label)))
         assessment = consultation.assessment
-        if assessment is None or assessment.source != "practitioner":
-            errors.append(FieldError("assessment", NEEDS_ASSESSMENT))
-        elif assessment.outcome == "not_suitable" and not notes.strip():
+        if facts.practitioner_assessment and assessment.outcome == "not_suitable" and not notes.strip():
             errors.append(FieldError("decision_notes", NOT_SUITABLE_NEEDS_NOTES))
-        if consultation.expectations_discussed_at is None:
-            errors.append(FieldError("expectations", NEEDS_EXPECTATIONS))
     elif therapy_code:
         errors.append(FieldError("therapy_code", ONLY_FOR_PROCEED))
     if decision == Consultation.Decision.ALTERNATIVE:
@@ -466,7 +475,11 @@ def consultation_decide(
     alternative_code: str = "",
     notes: str = "",
 ) -> Consultation:
-    """Sign the decision (meaning authored); the consultation is then decided and cannot change."""
+    """Sign the decision (meaning authored); the consultation is then decided and cannot change.
+
+    Every decision but a decline needs the findings, the candidacy assessment and the expectations
+    discussed first (steps.DECISION_NEEDS); each missing one is named and nothing is signed.
+    """
     require_permission_at(actor, Permission.CONSULTATION_RUN, consultation.site_id, CANNOT_RUN)
     locked = _locked(consultation)
     therapy_code, alternative_code, notes = therapy_code.strip(), alternative_code.strip(), notes.strip()

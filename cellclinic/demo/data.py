@@ -360,6 +360,7 @@ def demo_create(progress: Callable[[str], None] = lambda _msg: None) -> dict:
         kind=Site.Kind.LAB,
         address="Unit 4, Science Park, Cambridge CB4 0WS",
         phone="01223 555 0100",
+        email="central.cell.lab@example.org",
     )
     north = site_create(
         code="NCL",
@@ -368,6 +369,7 @@ def demo_create(progress: Callable[[str], None] = lambda _msg: None) -> dict:
         lab=lab,
         address="12 Harbour Street, Leeds LS1 4AB",
         phone="0113 555 0101",
+        email="north.clinic@example.org",
     )
     river = site_create(
         code="RSC",
@@ -376,6 +378,7 @@ def demo_create(progress: Callable[[str], None] = lambda _msg: None) -> dict:
         lab=lab,
         address="3 Quayside, Bristol BS1 5TX",
         phone="0117 555 0102",
+        email="riverside.clinic@example.org",
     )
     sites = {"LAB": lab, "NCL": north, "RSC": river}
     progress("sites: North Clinic (NCL), Riverside Clinic (RSC), Central Cell Lab (LAB)")

@@ -4,8 +4,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.forms.models import model_to_dict
-from django.http import Http404
+from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template import Context
+from django.template.loader import get_template
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cellclinic.accounts.access import has_permission, require_permission
@@ -19,7 +24,7 @@ from cellclinic.catalogue.vocabulary import ALLERGY_ITEMS, HISTORY_ITEMS
 from cellclinic.core import plugs
 from cellclinic.core.errors import InvalidInput
 from cellclinic.core.forms import add_service_errors
-from cellclinic.core.htmx import render_page_or_partial
+from cellclinic.core.htmx import render_page_or_partial, wants_partial
 from cellclinic.core.pagination import paginate
 from cellclinic.patients.forms import SEARCH_LABEL, PatientForm, SignReviewForm
 from cellclinic.patients.models import Patient
@@ -133,50 +138,156 @@ def _portal_form(patient: Patient, data=None) -> PortalAccountForm:
     return PortalAccountForm(data, prefix="portal", suggestion=suggestion)
 
 
-def _chart_context(
-    request, patient: Patient, sign_form: SignReviewForm | None, portal_form: PortalAccountForm | None = None
-) -> dict:
-    # One more than shown, to know whether to say there are more.
-    signatures = signatures_of("patient", patient.pk, limit=RECENT_SIGNATURES + 1)
-    events = patient_recent_events(patient.pk, limit=RECENT_EVENTS + 1)
-    current_hash = record_hash(patient_review_record(patient))
-    can_sign = has_permission(request.user, Permission.PATIENT_SIGN, patient.site_id)
-    can_edit = has_permission(request.user, Permission.PATIENT_EDIT, patient.site_id)
+# The chart's sections, in the order of its tabs. The patients app fills overview, record and history
+# itself; the others are filled by the panels later stages register in slot "chart" with that section.
+CHART_SECTIONS: tuple[tuple[str, str], ...] = (
+    ("overview", "Overview"),
+    ("consultations", "Consultations"),
+    ("consents", "Consent"),
+    ("plan", "Treatment plan"),
+    ("photos", "Photos"),
+    ("record", "Contact and record"),
+    ("history", "History"),
+)
+OWN_SECTIONS = frozenset({"overview", "record", "history"})
+FIRST_SECTION = CHART_SECTIONS[0][0]
+UNKNOWN_SECTION = "The chart has no section of that name."
+
+
+def _chart_tabs() -> list[tuple[str, str]]:
+    """The sections with something in them: the chart's own, and those later stages registered panels in."""
+    registered = plugs.sections_in("chart")
+    return [(name, label) for name, label in CHART_SECTIONS if name in OWN_SECTIONS or name in registered]
+
+
+def _section_named(name: str) -> str:
+    """NAME when the chart has that section, else 404."""
+    if name not in {tab for tab, _ in _chart_tabs()}:
+        raise Http404(UNKNOWN_SECTION)
+    return name
+
+
+def chart_alerts(patient: Patient) -> list[tuple[str, str]]:
+    """(kind, label) of each screening answer that matters for treatment: history first, then allergies."""
     history = set(patient.history)
     allergies = set(patient.allergies)
-    return {
+    return [("history", item.label) for item in HISTORY_ITEMS if item.code in history] + [
+        ("allergy", item.label) for item in ALLERGY_ITEMS if item.code in allergies
+    ]
+
+
+def _section_context(
+    request,
+    patient: Patient,
+    section: str,
+    sign_form: SignReviewForm | None,
+    portal_form: PortalAccountForm | None,
+) -> dict:
+    """What SECTION shows, and nothing more: the other sections compute nothing."""
+    context: dict = {"panels": plugs.panel_contexts("chart", request, patient, section=section)}
+    if section == "overview":
+        history = set(patient.history)
+        allergies = set(patient.allergies)
+        context["history_items"] = [item for item in HISTORY_ITEMS if item.code in history]
+        context["allergy_items"] = [item for item in ALLERGY_ITEMS if item.code in allergies]
+    elif section == "record":
+        can_edit = has_permission(request.user, Permission.PATIENT_EDIT, patient.site_id)
+        context["portal_form"] = (
+            (portal_form or _portal_form(patient)) if can_edit and patient.portal_user_id is None else None
+        )
+    elif section == "history":
+        # One more than shown, to know whether to say there are more.
+        signatures = signatures_of("patient", patient.pk, limit=RECENT_SIGNATURES + 1)
+        events = patient_recent_events(patient.pk, limit=RECENT_EVENTS + 1)
+        current_hash = record_hash(patient_review_record(patient))
+        can_sign = has_permission(request.user, Permission.PATIENT_SIGN, patient.site_id)
+        context.update(
+            {
+                "signatures": [(s, s.record_hash == current_hash) for s in signatures[:RECENT_SIGNATURES]],
+                "more_signatures": len(signatures) > RECENT_SIGNATURES,
+                "events": [
+                    (
+                        event,
+                        action_label(event.action),
+                        sorted(event.after) if event.action == "patient.update" and event.after else [],
+                    )
+                    for event in events[:RECENT_EVENTS]
+                ],
+                "more_events": len(events) > RECENT_EVENTS,
+                "can_sign": can_sign,
+                "sign_form": (sign_form or SignReviewForm()) if can_sign else None,
+            }
+        )
+    return context
+
+
+def _chart_context(
+    request,
+    patient: Patient,
+    section: str = FIRST_SECTION,
+    *,
+    sign_form: SignReviewForm | None = None,
+    portal_form: PortalAccountForm | None = None,
+    header: bool = True,
+) -> dict:
+    """The chart with one SECTION open; with HEADER, the summary above the tabs as well."""
+    context = {
         "nav_active": "patients",
         "patient": patient,
-        "history_items": [item for item in HISTORY_ITEMS if item.code in history],
-        "allergy_items": [item for item in ALLERGY_ITEMS if item.code in allergies],
-        "signatures": [(s, s.record_hash == current_hash) for s in signatures[:RECENT_SIGNATURES]],
-        "more_signatures": len(signatures) > RECENT_SIGNATURES,
-        "events": [
-            (
-                event,
-                action_label(event.action),
-                sorted(event.after) if event.action == "patient.update" and event.after else [],
-            )
-            for event in events[:RECENT_EVENTS]
-        ],
-        "more_events": len(events) > RECENT_EVENTS,
-        "can_edit": can_edit,
-        "can_sign": can_sign,
-        "sign_form": (sign_form or SignReviewForm()) if can_sign else None,
-        "portal_form": (
-            (portal_form or _portal_form(patient)) if can_edit and patient.portal_user_id is None else None
-        ),
-        # What each later stage shows on the chart (consultations, consent, plans, ...), in order.
-        "panels": plugs.render_panels("chart", request, patient),
+        "section": section,
+        "tabs": _chart_tabs(),
+        "can_edit": has_permission(request.user, Permission.PATIENT_EDIT, patient.site_id),
+        **_section_context(request, patient, section, sign_form, portal_form),
     }
+    if header:
+        context["alerts"] = chart_alerts(patient)
+        # How far the patient has come, as the later stages report it.
+        context["stage"] = plugs.furthest_stage(request, patient)
+    return context
+
+
+def _chart_url(patient: Patient, section: str) -> str:
+    """The chart opened at SECTION."""
+    return f"{reverse('patients:detail', args=[patient.pk])}?section={section}"
+
+
+def _record_chart_read(request, patient: Patient, section: str) -> None:
+    record_read(request, patient, object_type="patient", details={"section": section})
 
 
 @login_required
 def patient_detail(request, pk: int):
-    """The chart: demographics, skin type, concern, history and allergies, signatures and changes."""
+    """The chart: a summary of who the patient is and where they stand, then one section at a time."""
     patient = _staff_patient(request, pk)
-    record_read(request, patient, object_type="patient")
-    return render(request, "patients/detail.html", _chart_context(request, patient, None))
+    section = _section_named(request.GET.get("section", FIRST_SECTION))
+    _record_chart_read(request, patient, section)
+    return render(request, "patients/detail.html", _chart_context(request, patient, section))
+
+
+def _render_fragment(request, template_name: str, context: dict) -> HttpResponse:
+    """A fragment for htmx, inside a page already shown: the context processors that fill the page's
+    navigation do not run; the fragment gets the user and the CSRF token its forms need."""
+    template = get_template(template_name).template
+    fragment = Context(
+        {**context, "request": request, "user": request.user, "csrf_token": get_token(request)}
+    )
+    return HttpResponse(template.render(fragment))
+
+
+@login_required
+def patient_section(request, pk: int, name: str):
+    """One section of the chart: htmx asks for the tabs and the section, anyone else gets the whole page."""
+    patient = _staff_patient(request, pk)
+    section = _section_named(name)
+    _record_chart_read(request, patient, section)
+    if wants_partial(request):
+        response = _render_fragment(
+            request, "patients/_chart_body.html", _chart_context(request, patient, section, header=False)
+        )
+    else:
+        response = render(request, "patients/detail.html", _chart_context(request, patient, section))
+    patch_vary_headers(response, ("HX-Request",))
+    return response
 
 
 @login_required
@@ -196,8 +307,9 @@ def patient_sign(request, pk: int):
     )
     if done:
         messages.success(request, "You signed the history review.")
-        return redirect("patients:detail", pk=patient.pk)
-    return render(request, "patients/detail.html", _chart_context(request, patient, form), status=status)
+        return redirect(_chart_url(patient, "history"))
+    context = _chart_context(request, patient, "history", sign_form=form)
+    return render(request, "patients/detail.html", context, status=status)
 
 
 @login_required
@@ -209,7 +321,7 @@ def patient_portal_account(request, pk: int):
         messages.info(
             request, f"{patient.full_name} already has a portal account: {patient.portal_user.username}."
         )
-        return redirect("patients:detail", pk=patient.pk)
+        return redirect(_chart_url(patient, "record"))
     form = _portal_form(patient, request.POST)
     if form.is_valid():
         try:
@@ -227,8 +339,9 @@ def patient_portal_account(request, pk: int):
                 f"Portal account {user.username} is created for {patient.full_name}. Give them the username "
                 "and initial password yourself; they should change the password when they first sign in.",
             )
-            return redirect("patients:detail", pk=patient.pk)
-    return render(request, "patients/detail.html", _chart_context(request, patient, None, form), status=422)
+            return redirect(_chart_url(patient, "record"))
+    context = _chart_context(request, patient, "record", portal_form=form)
+    return render(request, "patients/detail.html", context, status=422)
 
 
 @login_required
@@ -246,8 +359,8 @@ def portal(request):
         "allergy_items": [item for item in ALLERGY_ITEMS if item.code in allergies],
     }
     if patient is not None:
-        # "What happens next" is the first stage that has something for the patient; then each
-        # stage's own section of the record.
-        context["next_panels"] = plugs.render_panels("portal_next", request, patient, first_only=True)
+        # "What happens next" leads: everything waiting for the patient or the clinic, a consent to
+        # read and sign first; then each stage's own section of the record.
+        context["next_panels"] = plugs.render_panels("portal_next", request, patient)
         context["portal_panels"] = plugs.render_panels("portal", request, patient)
     return render(request, "patients/portal.html", context)

@@ -7,7 +7,22 @@ class PhotosConfig(AppConfig):
     verbose_name = "Clinical photographs"
 
     def ready(self) -> None:
-        from cellclinic.audit.selectors import register_action_labels, register_object_type
+        from cellclinic.audit.selectors import (
+            register_action_labels,
+            register_field_labels,
+            register_object_type,
+        )
 
         register_object_type("photo", "Photo")
         register_action_labels({"photo.upload": "Photograph added"})
+        register_field_labels(
+            "photo",
+            {
+                "consultation": "Consultation (id)",
+                "view": "View",
+                "area": "Area",
+                "width": "Width (pixels)",
+                "height": "Height (pixels)",
+                "sha256": "Hash of the file (SHA-256)",
+            },
+        )

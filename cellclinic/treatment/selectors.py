@@ -14,6 +14,7 @@ from cellclinic.consultations.models import Consultation
 from cellclinic.patients.models import Patient
 from cellclinic.treatment.models import PlanStep, TreatmentPlan
 from cellclinic.treatment.schedule import what_to_expect
+from cellclinic.treatment.timeline import patient_label
 
 
 def _with_steps(plans: QuerySet[TreatmentPlan]) -> QuerySet[TreatmentPlan]:
@@ -88,6 +89,11 @@ class NextStep:
     step: PlanStep
     therapy_name: str
     expect: list[str]
+
+    @property
+    def label(self) -> str:
+        """The step's label in the patient's words."""
+        return patient_label(self.step.kind, self.step.label)
 
 
 def next_step_of(plans: list[TreatmentPlan], today: date) -> NextStep | None:

@@ -3,6 +3,7 @@
 from datetime import date
 
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from cellclinic.accounts.access import has_permission
@@ -15,6 +16,7 @@ from cellclinic.consents.models import Consent
 from cellclinic.consents.selectors import consent_in_force
 from cellclinic.consultations.models import Consultation
 from cellclinic.core.errors import FieldError, Forbidden, InvalidInput
+from cellclinic.notifications.services import notify
 from cellclinic.treatment.models import PlanStep, TreatmentPlan
 from cellclinic.treatment.schedule import Step, lay_out
 from cellclinic.treatment.states import PLAN_STATES
@@ -167,6 +169,17 @@ def plan_create(
             "start_date": plan.start_date,
             "steps": len(steps),
         },
+    )
+    notify(
+        kind="plan.made",
+        template="treatment/notifications/plan_made",
+        site=consultation.site,
+        recipient=consultation.patient.portal_user,
+        link=reverse("patients:portal"),
+        context={"steps": steps},
+        actor=actor,
+        object_type="treatment_plan",
+        object_id=plan.pk,
     )
     return plan
 

@@ -1,25 +1,13 @@
 """Playwright driving Debian's chromium against the live test server."""
 
-import base64
-import shutil
-import time
 from pathlib import Path
 
 import pytest
-from django_otp.oath import TOTP
 from playwright.sync_api import sync_playwright
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-# Without these, chromium tries to reach Google's hosts at start-up; this machine has no such network.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+# Shared with scripts/screenshots.py; the browser tests import sign_in and set_up_code from here.
+from tests.browser.chromium import CHROMIUM, CHROMIUM_ARGS, set_up_code, sign_in  # noqa: F401
+
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 # The screening questions of the public self-assessment, as a visitor reads them.
 SCREENING_QUESTIONS = (
@@ -36,6 +24,15 @@ SCREENING_QUESTIONS = (
     "animal products (beef, pork or mouse material)?",
     "Do you get cold sores?",
 )
+
+
+def answer_health_questions(page) -> None:
+    """On the public self-assessment: generally fit and healthy, and "No" to every screening question."""
+    page.get_by_role("group", name="Are you generally fit and healthy?").get_by_label(
+        "Yes", exact=True
+    ).check()
+    for question in SCREENING_QUESTIONS:
+        page.get_by_role("group", name=question, exact=True).get_by_label("No", exact=True).check()
 
 
 @pytest.fixture(scope="session")
@@ -80,44 +77,3 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"rep_{report.when}", report)
-
-
-# The authenticator secret each staff member set up in these tests, and the last time step used with it
-# (a code is accepted once: a second sign-in within the same 30 seconds uses the next step's code).
-_AUTHENTICATORS: dict[str, tuple[bytes, int]] = {}
-
-
-def _authenticator_code(username: str) -> str:
-    key, last_step = _AUTHENTICATORS[username]
-    step = max(int(time.time()) // 30, last_step + 1)
-    _AUTHENTICATORS[username] = (key, step)
-    totp = TOTP(key, step=30, t0=0, digits=6)
-    totp.time = step * 30
-    return f"{totp.token():06d}"
-
-
-def set_up_code(page, username: str) -> str:
-    """On the set-up page: read the secret as a person would type it into their app; the app's code now."""
-    secret = page.locator("#totp-secret").inner_text().replace(" ", "")
-    _AUTHENTICATORS[username] = (base64.b32decode(secret + "=" * (-len(secret) % 8)), 0)
-    return _authenticator_code(username)
-
-
-def sign_in(page, username: str, password: str) -> None:
-    """Sign in through the real pages: the password, then (staff, or a patient who has one) the second
-    factor, setting up the authenticator on the first sign-in as a new staff member would."""
-    page.goto("/sign-in/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    # Signed in when the page offers to sign out (the sign-in page itself would match any URL wait).
-    page.get_by_role("button", name="Sign out").wait_for()
-    if "/sign-in/two-factor/set-up/" in page.url:
-        page.get_by_label("Code").fill(set_up_code(page, username))
-        page.get_by_role("button", name="Confirm").click()
-        page.get_by_role("link", name="I have kept my recovery codes — continue").click()
-    elif "/sign-in/two-factor/" in page.url:
-        page.get_by_label("Code").fill(_authenticator_code(username))
-        page.get_by_role("button", name="Verify").click()
-    page.wait_for_url(lambda url: "/sign-in/" not in url)
-    page.get_by_role("button", name="Sign out").wait_for()

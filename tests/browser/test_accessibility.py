@@ -28,6 +28,10 @@ DUPLICATE_IDS = """
 """
 
 
+# The steps of an open consultation before its decision (which opens once the steps it rests on are done).
+OPEN_STEPS = ("goals", "findings", "candidacy", "expectations", "alternatives")
+
+
 def check_page(page, path):
     response = page.goto(path)
     assert response.status == 200, path
@@ -125,7 +129,7 @@ def _pathway(patient, practitioner):
             "consent_to_contact": True,
         },
     )
-    # An open consultation shows every section's form; a decided one leads to consent and a plan.
+    # An open consultation shows each step's form; a decided one leads to consent and a plan.
     open_one = consultations.consultation_start(patient=patient, actor=practitioner)
     consultations.consultation_update(
         consultation=open_one, actor=practitioner, data={"indication": "vitiligo", "target_areas": ["face"]}
@@ -210,8 +214,11 @@ def test_the_pathway_pages_are_accessible_for_staff_on_a_tablet(page, dr_ada, pa
         f"/enquiries/{enquiry.pk}/register/",
         f"/consultations/start/{patient_a.pk}/?enquiry={enquiry.pk}",
         f"/consultations/{records['open'].pk}/",
+        *(f"/consultations/{records['open'].pk}/step/{name}/" for name in OPEN_STEPS),
         f"/consultations/{records['open'].pk}/photos/",
         f"/consultations/{records['decided'].pk}/",
+        f"/consultations/{records['decided'].pk}/step/candidacy/",
+        f"/consultations/{records['decided'].pk}/step/decision/",
         f"/consultations/{records['decided'].pk}/consent/new/",
         f"/consents/{consent.pk}/",
         f"/consents/{consent.pk}/sign-in-clinic/",

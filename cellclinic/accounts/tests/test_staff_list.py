@@ -140,8 +140,9 @@ def test_it_is_not_found_for_anyone_but_clinic_admins(client, request, user, dr_
 def test_its_query_count_is_pinned(client, admin_al, dr_ada, nurse_bo, django_assert_num_queries):
     client.force_login(admin_al)
     # 1 session, 2 user, 3 the admin's memberships (read once, for access and navigation),
-    # 4 count of matching staff, 5 the page of staff, 6 their roles at the admin's sites, with the sites.
-    with django_assert_num_queries(6):
+    # 4 count of matching staff, 5 the page of staff, 6 their roles at the admin's sites, with the sites,
+    # 7 new consultation requests and 8 unread notifications, counted on the navigation links.
+    with django_assert_num_queries(8):
         response = client.get(URL, {"q": "a"})
     assert response.status_code == 200
 
@@ -151,11 +152,11 @@ def test_its_query_count_does_not_grow_with_more_staff(
 ):
     _hire(clinic_a, 2)
     client.force_login(admin_al)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(8):
         client.get(URL)
     for member in _hire(clinic_a, 40, start=2)[:10]:
         member.memberships.create(site=clinic_a, role="practitioner")
         member.memberships.create(site=lab, role="lab_technician")
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(8):
         response = client.get(URL)
     assert len(response.context["staff"]) == 25

@@ -1,7 +1,8 @@
 """The audit trail page: clinic admins see their own sites' events; everyone else gets a 404."""
 
 import html
-from datetime import UTC, datetime
+import re
+from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
@@ -12,12 +13,15 @@ from cellclinic.accounts.services import api_token_create
 from cellclinic.audit.selectors import (
     DATE_OUT_OF_RANGE,
     DATES_REVERSED,
+    FIELD_LABELS,
     OBJECT_TYPES,
     PATIENT_UNKNOWN,
+    register_field_labels,
 )
 from cellclinic.audit.services import audit_record
 from cellclinic.audit.tests.conftest import NCL_REASON, RSC_REASON
 from cellclinic.core.middleware import RequestIdMiddleware
+from cellclinic.patients.services import patient_update
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +37,11 @@ def page(client, reader, **params):
 
 def text_of(response):
     return html.unescape(response.content.decode())
+
+
+def words_of(body):
+    """The text of BODY as read on the page: tags dropped, white space collapsed."""
+    return " ".join(re.sub(r"<[^>]+>", " ", body).split())
 
 
 def actions(response):
@@ -110,10 +119,11 @@ def test_a_row_shows_time_actor_site_action_object_changes_reason_request_and_ha
     event = written[0]
     body = text_of(page(client, admin_al))
     assert "2026-07-01 08:05:09 UTC" in body and "1 Jul 2026, 09:05 BST" in body
-    assert "Al Rahman" in body and ">NCL<" in body and "site.update" in body
-    assert f'site <span class="mono">{clinic_a.pk}</span>' in body
-    assert 'phone: "0191 111" → "0191 222"' in body
-    assert 'North Clinic"' not in body, "unchanged keys are left out"
+    assert "Al Rahman" in body and ">NCL<" in body
+    assert "site.<wbr>update" in body, "an action code may wrap at its dot"
+    assert f'Site <span class="mono">{clinic_a.pk}</span>' in body
+    assert "Phone: 0191 111 → 0191 222" in words_of(body)
+    assert "North Clinic" not in body, "unchanged keys are left out"
     assert "new switchboard" in body
     assert event.request_id != "req-4f1c2a9e77"
     assert f'title="{event.request_id} (client: req-4f1c2a9e77)"' in body
@@ -269,11 +279,12 @@ def test_the_page_runs_the_same_queries_however_many_events_there_are(
     add_events(admin_al, clinic_a, 3, before={"n": 1}, after={"n": 2}, patient_id=1)
     client.force_login(admin_al)
     # 1. the session, 2. the signed-in user, 3. the user's memberships (roles, read once per request),
-    # 4. COUNT of the matching events, 5. the page of events with site code, actor username and MRN.
-    with django_assert_num_queries(5):
+    # 4. COUNT of the matching events, 5. the page of events with site code, actor username and MRN,
+    # 6. new consultation requests and 7. unread notifications, counted on the navigation links.
+    with django_assert_num_queries(7):
         assert client.get(URL).status_code == 200
     add_events(admin_al, clinic_a, 40, before={"n": 1}, after={"n": 2}, patient_id=1)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(7):
         response = client.get(URL)
     assert len(response.context["rows"]) == 25
 
@@ -284,8 +295,8 @@ def test_filtering_by_mrn_adds_one_query_to_find_the_patient(
     add_events(admin_al, clinic_a, 30, patient_id=events.patient_a.pk)
     client.force_login(admin_al)
     # 1. session, 2. user, 3. memberships, 4. the patient with that MRN at the admin's sites,
-    # 5. COUNT, 6. the page of events.
-    with django_assert_num_queries(6):
+    # 5. COUNT, 6. the page of events, 7.-8. the counts on the navigation links.
+    with django_assert_num_queries(8):
         response = client.get(URL, {"patient": events.patient_a.mrn})
     assert len(response.context["rows"]) == 25
 
@@ -293,4 +304,45 @@ def test_filtering_by_mrn_adds_one_query_to_find_the_patient(
 def test_actions_show_the_label_their_app_registered(client, admin_al, patient_a):
     client.force_login(admin_al)
     body = client.get("/audit/").content.decode()
-    assert "Registered" in body and "patient.create" in body
+    assert "Registered" in body and "patient.<wbr>create" in body
+
+
+def test_a_change_reads_field_label_before_and_after_without_raw_json(client, admin_al, dr_ada, patient_a):
+    patient_a.date_of_birth = date(1980, 1, 1)
+    patient_a.save(update_fields=["date_of_birth"])
+    patient_update(
+        patient=patient_a,
+        actor=dr_ada,
+        data={"date_of_birth": date(1980, 1, 2), "history_notes": "Burns as a child. " * 20},
+        reason="birth date typed wrong",
+    )
+    response = page(client, admin_al, object_type="patient", object_id=str(patient_a.pk))
+    body = text_of(response)
+    changes = body[body.index('<ul class="change-lines">') : body.index("birth date typed wrong")]
+    shown = words_of(changes)
+    assert "Date of birth: 1 Jan 1980 → 2 Jan 1980" in shown
+    # A long value is cut short on its line, and the whole of it is a click away.
+    assert "Notes on the history: — → Burns as a child. Burns as a child." in shown
+    assert "Show “Notes on the history” in full" in shown
+    assert ("Burns as a child. " * 20).strip() in shown
+    assert not set('{}[]"') & set(shown), "values are words, not JSON"
+
+
+def test_registering_field_labels_names_the_fields_of_an_object_type(client, admin_al, clinic_a):
+    audit_record(
+        actor=admin_al,
+        action="widget.update",
+        object_type="widget",
+        object_id=1,
+        site=clinic_a,
+        before={"colour_code": "red", "in_stock": True},
+        after={"colour_code": "blue", "in_stock": False},
+    )
+    shown = words_of(text_of(page(client, admin_al)))
+    assert "Colour code: red → blue" in shown and "In stock: yes → no" in shown
+    try:
+        register_field_labels("widget", {"colour_code": "Colour", "in_stock": "Available"})
+        shown = words_of(text_of(page(client, admin_al)))
+        assert "Colour: red → blue" in shown and "Available: yes → no" in shown
+    finally:
+        FIELD_LABELS.pop("widget", None)

@@ -78,7 +78,15 @@ def test_a_valid_questionnaire_shows_the_result(client):
 
 
 def test_not_sure_counts_as_not_answered(client):
-    client.post(ASSESS, {**VALID, "health_cold_sores": "not_sure", "vitiligo_stable_months": ""})
+    client.post(
+        ASSESS,
+        {
+            **VALID,
+            "health_cold_sores": "not_sure",
+            "vitiligo_stable_months": "",
+            "vitiligo_stable_months_not_sure": "on",
+        },
+    )
 
     assessment = Assessment.objects.get()
     assert assessment.answers["health"]["cold_sores"] is None

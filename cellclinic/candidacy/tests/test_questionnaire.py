@@ -8,14 +8,14 @@ from cellclinic.candidacy.engine import CONDITION_KEYS, RULES_FILE, RuleSetError
 from cellclinic.candidacy.forms import AssessmentForm
 from cellclinic.candidacy.questionnaire import HEALTH_PREFIX
 from cellclinic.candidacy.services import get_ruleset
-from cellclinic.catalogue.vocabulary import CONDITION_FACTS
+from cellclinic.catalogue.vocabulary import CONDITION_FACTS, INDICATIONS
 from cellclinic.consultations.forms import CandidacyForm
 
 RULES = get_ruleset()
 
 
 def test_every_question_is_in_the_public_form_in_the_patients_words():
-    form = AssessmentForm()
+    form = AssessmentForm(initial={"concerns": list(INDICATIONS)})
     for question in RULES.questions:
         assert form.fields[HEALTH_PREFIX + question.key].label == question.question
         assert form.fields[HEALTH_PREFIX + question.key].help_text == question.why

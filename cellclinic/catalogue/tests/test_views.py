@@ -52,8 +52,9 @@ def test_the_list_page_runs_a_fixed_number_of_queries(
     client.force_login(dr_ada)
 
     # 1. the session, 2. the user, 3. the user's roles (read once, cached on the user),
-    # 4. consents grouped by therapy version, 5. plans grouped by therapy version.
-    with django_assert_num_queries(5):
+    # 4. consents grouped by therapy version, 5. plans grouped by therapy version, 6. new consultation
+    # requests and 7. unread notifications, counted on the navigation links.
+    with django_assert_num_queries(7):
         response = client.get(LIST_URL)
 
     assert response.status_code == 200
@@ -64,8 +65,9 @@ def test_a_reader_who_sees_no_patients_gets_the_versions_without_counts(
 ):
     client.force_login(lab_li)
 
-    # 1. the session, 2. the user, 3. the user's roles: nothing is counted.
-    with django_assert_num_queries(3):
+    # 1. the session, 2. the user, 3. the user's roles, 4. unread notifications on the navigation link:
+    # no patient record is counted.
+    with django_assert_num_queries(4):
         response = client.get(LIST_URL)
 
     assert response.context["usage_labels"] == []
@@ -186,7 +188,7 @@ def test_it_shows_one_therapy_in_full_for_staff(client, request, persona):
     assert "Hyaluronic acid dermal filler" in body
     assert "Narrowband UVB phototherapy" not in body
     assert ">Areas</th>" in body
-    assert "<td>Face</td>" in body
+    assert '<td data-label="Areas">Face</td>' in body
 
 
 def test_every_shipped_therapy_page_renders(client, dr_ada):

@@ -10,6 +10,7 @@ from cellclinic.consultations.services import (
     DECIDED,
     NEEDS_ASSESSMENT,
     NEEDS_EXPECTATIONS,
+    NEEDS_FINDINGS,
     NOT_SUITABLE_NEEDS_NOTES,
     consultation_alternatives_set,
     consultation_assessment_run,
@@ -177,6 +178,7 @@ def test_alternatives_come_from_the_catalogue_for_the_indication(consultation, d
 
 
 def test_proceeding_needs_an_assessment_and_the_sheet_discussed(consultation, dr_ada):
+    consultation_update(consultation=consultation, actor=dr_ada, data={"findings": "Examined."})
     with pytest.raises(InvalidInput) as exc:
         consultation_decide(
             consultation=consultation,
@@ -309,11 +311,51 @@ def test_alternative_decline_and_refer_are_signed(patient_a, dr_ada):
         ("decline", {}),
         ("refer", {"notes": "To the regional burns unit"}),
     ]:
-        consultation = consultation_start(patient=patient_a, actor=dr_ada)
+        consultation = at_stage(
+            "consultation_open", patient=patient_a, practitioner=dr_ada, password=PASSWORD
+        ).consultation
         decided = consultation_decide(
             consultation=consultation, actor=dr_ada, password=PASSWORD, decision=decision, **extra
         )
         assert decided.decision == decision and decided.therapy_version == ""
+
+
+def test_a_patient_may_decline_before_any_step_is_done(patient_a, dr_ada):
+    consultation = consultation_start(patient=patient_a, actor=dr_ada)
+    declined = consultation_decide(
+        consultation=consultation, actor=dr_ada, password=PASSWORD, decision="decline"
+    )
+    assert declined.status == "decided" and declined.decision == "decline"
+
+
+@pytest.mark.parametrize(
+    ("decision", "extra"),
+    [
+        ("proceed", {"therapy_code": THERAPY}),
+        ("alternative", {"alternative_code": "microneedling"}),
+        ("refer", {"notes": "To the regional burns unit"}),
+    ],
+)
+def test_every_other_decision_is_refused_before_the_steps_it_rests_on(patient_a, dr_ada, decision, extra):
+    consultation = consultation_start(patient=patient_a, actor=dr_ada)
+    with pytest.raises(InvalidInput) as exc:
+        consultation_decide(
+            consultation=consultation, actor=dr_ada, password=PASSWORD, decision=decision, **extra
+        )
+    assert {(e.field, e.message) for e in exc.value.errors} >= {
+        ("findings", NEEDS_FINDINGS),
+        ("assessment", NEEDS_ASSESSMENT),
+        ("expectations", NEEDS_EXPECTATIONS),
+    }
+    consultation_update(consultation=consultation, actor=dr_ada, data={"findings": "Examined."})
+    with pytest.raises(InvalidInput) as exc:
+        consultation_decide(
+            consultation=consultation, actor=dr_ada, password=PASSWORD, decision=decision, **extra
+        )
+    assert "findings" not in _fields(exc) and {"assessment", "expectations"} <= _fields(exc)
+    consultation.refresh_from_db()
+    assert consultation.status == "open" and consultation.decision == ""
+    assert not Signature.objects.exists() and not _events("consultation.decide")
 
 
 def test_a_nurse_cannot_decide(consultation, nurse_bo):

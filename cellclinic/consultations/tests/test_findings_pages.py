@@ -1,4 +1,4 @@
-"""The findings section of the consultation page: the items of the indication's scales, errors by item,
+"""The findings step of the consultation: the items of the indication's scales, errors by item,
 and the recorded items read back by label on the page and the chart."""
 
 from decimal import Decimal
@@ -19,11 +19,11 @@ VSS_ITEMS = {"vss__vascularity": "2", "vss__pigmentation": "1", "vss__pliability
 
 
 def _detail(consultation):
-    return reverse("consultations:detail", args=[consultation.pk])
+    return reverse("consultations:step", args=[consultation.pk, "findings"])
 
 
 def _findings(consultation):
-    return reverse("consultations:findings", args=[consultation.pk])
+    return reverse("consultations:step", args=[consultation.pk, "findings"])
 
 
 def _post(client, consultation, **fields):
@@ -34,7 +34,7 @@ def _post(client, consultation, **fields):
 def test_the_form_offers_the_scales_of_the_indication_with_their_items(client, dr_ada, consultation):
     client.force_login(dr_ada)
     page = client.get(_detail(consultation))
-    form = page.context["findings_form"]
+    form = page.context["form"]
     assert [code for code, _ in form.fields["severity_scale"].choices] == ["", "vss", "posas", "elasa"]
     assert {"vss__vascularity", "posas__observer_overall", "posas__patient_pain", "elasa__grade"} <= set(
         form.fields
@@ -50,7 +50,9 @@ def test_the_form_offers_the_scales_of_the_indication_with_their_items(client, d
 def test_the_items_are_saved_and_read_back_by_label(client, dr_ada, nurse_bo, consultation):
     client.force_login(dr_ada)
     response = _post(client, consultation, severity_scale="vss", **VSS_ITEMS)
-    assert response.status_code == 302 and response["Location"].endswith("#findings")
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "consultations:step", args=[consultation.pk, "candidacy"]
+    )
     consultation.refresh_from_db()
     assert consultation.severity_items == {"vascularity": 2, "pigmentation": 1, "pliability": 2, "height": 1}
     assert consultation.severity_score == 6
@@ -61,7 +63,8 @@ def test_the_items_are_saved_and_read_back_by_label(client, dr_ada, nurse_bo, co
     client.force_login(nurse_bo)
     page = client.get(_detail(consultation)).content.decode()
     assert "<dt>Vascularity</dt><dd>2 (red)</dd>" in page and "<dd><strong>6</strong></dd>" in page
-    assert "vascularity" not in page and "{" not in page.split('id="findings"')[1].split("</section>")[0]
+    step = page.split('class="card consult-step"')[1].split("</section>")[0]
+    assert "vascularity" not in page and "{" not in step
 
 
 def test_items_changed_on_a_scale_not_chosen_are_refused_not_lost(client, dr_ada, consultation):
@@ -69,7 +72,7 @@ def test_items_changed_on_a_scale_not_chosen_are_refused_not_lost(client, dr_ada
     posas = {f"posas__{key}": "4" for key in POSAS.item_keys}
     response = _post(client, consultation, severity_scale="posas", **posas, **VSS_ITEMS)
     assert response.status_code == 422
-    errors = response.context["findings_form"].errors
+    errors = response.context["form"].errors
     assert set(errors) == set(VSS_ITEMS)
     assert errors["vss__height"] == [
         "not saved: choose the Vancouver Scar Scale (VSS), 0–13 as the severity scale to save it, or clear it"
@@ -94,7 +97,7 @@ def test_each_bad_item_is_named_next_to_its_input_and_nothing_is_saved(client, d
         goals="ignored",
     )
     assert response.status_code == 422
-    form = response.context["findings_form"]
+    form = response.context["form"]
     assert form.errors["vss__height"] == ["must be a whole number from 0 to 3"]
     assert form.errors["vss__pliability"] == ["missing: give a value from 0 to 5"]
     html = response.content.decode()
@@ -117,11 +120,11 @@ def test_a_scale_that_does_not_fit_a_new_indication_is_refused(client, dr_ada, c
     client.force_login(dr_ada)
     response = _post(client, consultation, indication="vitiligo", severity_scale="vss", **VSS_ITEMS)
     assert response.status_code == 422
-    assert "is not a scale for vitiligo" in response.context["findings_form"].errors["severity_scale"][0]
+    assert "is not a scale for vitiligo" in response.context["form"].errors["severity_scale"][0]
     response = _post(client, consultation, indication="vitiligo", severity_scale="")
     assert response.status_code == 302
     page = client.get(_detail(consultation))
-    assert "t_vasi__hands_hu" in page.context["findings_form"].fields
+    assert "t_vasi__hands_hu" in page.context["form"].fields
 
 
 def test_vitiligo_regions_and_a_total_beyond_the_body(client, dr_ada, consultation):
@@ -135,7 +138,7 @@ def test_vitiligo_regions_and_a_total_beyond_the_body(client, dr_ada, consultati
     items.update({"t_vasi__hands_hu": "3", "t_vasi__hands_depigmentation": "50", "t_vasi__trunk_hu": "99"})
     response = _post(client, consultation, severity_scale="t_vasi", **items)
     assert response.status_code == 422
-    assert any("more than the whole body" in e for e in response.context["findings_form"].non_field_errors())
+    assert any("more than the whole body" in e for e in response.context["form"].non_field_errors())
     items["t_vasi__trunk_hu"] = "4"
     items["t_vasi__trunk_depigmentation"] = "75"
     assert _post(client, consultation, severity_scale="t_vasi", **items).status_code == 302
@@ -147,11 +150,11 @@ def test_a_burn_is_described_on_the_form(client, dr_ada, nurse_bo, consultation)
     consultation_update(consultation=consultation, actor=dr_ada, data={"indication": "burn"})
     consultation.refresh_from_db()
     client.force_login(dr_ada)
-    form = client.get(_detail(consultation)).context["findings_form"]
+    form = client.get(_detail(consultation)).context["form"]
     assert [field.name for field in form.descriptor_fields()] == ["burn_depth", "burn_tbsa_pct"]
     response = _post(client, consultation, burn_depth="partial_thickness_deep", burn_tbsa_pct="150")
     assert response.status_code == 422
-    assert response.context["findings_form"].errors == {"burn_tbsa_pct": ["must be from 0 to 100"]}
+    assert response.context["form"].errors == {"burn_tbsa_pct": ["must be from 0 to 100"]}
     response = _post(client, consultation, burn_depth="partial_thickness_deep", burn_tbsa_pct="4.5")
     assert response.status_code == 302
     consultation.refresh_from_db()
@@ -169,9 +172,9 @@ def test_a_total_recorded_before_items_stays_when_the_findings_are_saved(client,
     client.force_login(dr_ada)
     page = client.get(_detail(consultation))
     assert "POSAS observer 24 (total only)" in page.content.decode()
-    assert ("posas_observer", "POSAS v2.0 observer scale, 6–60 (total only)") in page.context[
-        "findings_form"
-    ].fields["severity_scale"].choices
+    assert ("posas_observer", "POSAS v2.0 observer scale, 6–60 (total only)") in page.context["form"].fields[
+        "severity_scale"
+    ].choices
     assert (
         _post(client, consultation, severity_scale="posas_observer", findings="Reviewed").status_code == 302
     )

@@ -1,4 +1,4 @@
-"""Consultation and consent pages: each role and site, the sections, signing with the pause, the PDF."""
+"""Consultation and consent pages: each role and site, the steps, signing with the pause, the PDF."""
 
 import pytest
 from django.urls import reverse
@@ -12,10 +12,16 @@ from .conftest import THERAPY
 pytestmark = pytest.mark.django_db
 
 
+STEP_NAMES = ("goals", "findings", "candidacy", "expectations", "alternatives", "decision")
+
+
 def _url(name, *args):
-    """A consultation page, or (for names starting consent_) the consent page beside it."""
+    """A consultation page: a step by its name, the consent page beside it (names starting consent_), or
+    another page by its URL name."""
     if name.startswith("consent_"):
         return reverse(f"consents:{name.removeprefix('consent_')}", args=args)
+    if name in STEP_NAMES:
+        return reverse("consultations:step", args=[*args, name])
     return reverse(f"consultations:{name}", args=args)
 
 
@@ -33,9 +39,9 @@ def test_anonymous_is_sent_to_sign_in(client, consent):
 @pytest.mark.parametrize("persona", ["dr_cy", "lab_li", "qa_quinn", "pat"])
 def test_others_get_404_on_the_consultation(client, request, consultation, persona):
     client.force_login(request.getfixturevalue(persona))
-    for name in ("detail", "photos", "consent_new"):
+    for name in ("detail", "photos", "consent_new", *STEP_NAMES):
         assert client.get(_url(name, consultation.pk)).status_code == 404
-    for name in ("goals", "findings", "decision", "expectations"):
+    for name in STEP_NAMES:
         assert client.post(_url(name, consultation.pk), {"goals": "x"}).status_code == 404
     assert client.get(_url("start", consultation.patient_id)).status_code == 404
 
@@ -46,7 +52,7 @@ def test_start_page_and_post(client, dr_ada, patient_a):
     assert page.status_code == 200 and b"Start consultation" in page.content
     response = client.post(_url("start", patient_a.pk))
     consultation = Consultation.objects.get()
-    assert response["Location"] == _url("detail", consultation.pk)
+    assert response["Location"] == _url("goals", consultation.pk)
 
 
 def test_start_from_an_unknown_enquiry_is_404(client, dr_ada, patient_a):
@@ -67,17 +73,20 @@ def test_a_nurse_reads_but_cannot_run_or_decide(client, nurse_bo, consultation):
     assert consultation.goals == ""
 
 
-def test_the_practitioner_works_through_the_sections(client, dr_ada, consultation):
+def test_the_practitioner_works_through_the_steps(client, dr_ada, consultation):
     client.force_login(dr_ada)
-    page = client.get(_url("detail", consultation.pk) + "?area=face&expectation=gradual_improvement")
+    page = client.get(_url("detail", consultation.pk))
     assert page.status_code == 200
-    for text in (b"Goals", b"Findings", b"Baseline photographs", b"Run the assessment", b"Sign the decision"):
+    for text in (b"Patient&#x27;s goals", b"Findings and photographs", b"Candidacy", b"Expectations"):
         assert text in page.content
-    assert page.content.count(b"<h1") == 1
+    assert page.content.count(b"<h1") == 1 and b"Sign the decision" not in page.content
+    for name in STEP_NAMES[:-1]:
+        page = client.get(_url(name, consultation.pk))
+        assert page.status_code == 200 and page.content.count(b"<h1") == 1
     response = client.post(
         _url("goals", consultation.pk), {"goals": "Smoother", "target_areas": "left cheek\nchin"}
     )
-    assert response.status_code == 302
+    assert response.status_code == 302 and response["Location"] == _url("findings", consultation.pk)
     response = client.post(
         _url("findings", consultation.pk),
         {
@@ -93,6 +102,17 @@ def test_the_practitioner_works_through_the_sections(client, dr_ada, consultatio
     assert response.status_code == 422 and b"missing: give a value from 0 to 5" in response.content
     consultation.refresh_from_db()
     assert consultation.target_areas == ["left cheek", "chin"] and consultation.severity_score is None
+    findings = {
+        "indication": "scar",
+        "severity_scale": "vss",
+        "vss__vascularity": "2",
+        "vss__pigmentation": "1",
+        "vss__pliability": "2",
+        "vss__height": "1",
+        "fitzpatrick_type": "II",
+    }
+    response = client.post(_url("findings", consultation.pk), findings)
+    assert response.status_code == 302 and response["Location"] == _url("candidacy", consultation.pk)
     data = {
         "concerns": ["scar"],
         "area": "face",
@@ -105,17 +125,19 @@ def test_the_practitioner_works_through_the_sections(client, dr_ada, consultatio
     for key in HEALTH_KEYS[1:]:
         data[f"health_{key}"] = "no"
     assert client.post(_url("candidacy", consultation.pk), data).status_code == 302
-    assert client.post(_url("expectations", consultation.pk)).status_code == 302
+    assert client.post(_url("expectations", consultation.pk), {"discussed": "on"}).status_code == 302
     assert (
         client.post(
             _url("alternatives", consultation.pk), {"alternatives_discussed": ["microneedling"]}
         ).status_code
         == 302
     )
-    page = client.get(_url("detail", consultation.pk))
+    page = client.get(_url("expectations", consultation.pk))
     assert b"Discussed with the patient" in page.content
+    assert b"Sign the decision" in client.get(_url("decision", consultation.pk)).content
     decision = {"decision": "proceed", "therapy_code": THERAPY, "password": PASSWORD}
-    assert client.post(_url("decision", consultation.pk), decision).status_code == 302
+    response = client.post(_url("decision", consultation.pk), decision)
+    assert response.status_code == 302 and response["Location"] == _url("detail", consultation.pk)
     consultation.refresh_from_db()
     assert consultation.status == "decided" and consultation.alternatives_discussed == ["microneedling"]
     page = client.get(_url("detail", consultation.pk))
@@ -174,7 +196,7 @@ def test_a_consultation_from_a_request_is_prefilled_with_the_patients_own_answer
     consultation = consultation_start(patient=patient_a, actor=dr_ada, enquiry=enquiry)
     client.force_login(dr_ada)
 
-    form = client.get(_url("detail", consultation.pk)).context["candidacy_form"]
+    form = client.get(_url("candidacy", consultation.pk)).context["form"]
 
     assert form.initial["area"] == "hands"
     assert form.initial["expectation"] == "instant_result"

@@ -59,6 +59,7 @@ def test_the_tree_declares_one_table_per_state_machine():
         "consent",
         "consultation",
         "enquiry",
+        "notification email",
         "treatment plan",
     ]
 

@@ -36,7 +36,7 @@ def _counts() -> tuple[int, int, int]:
 def test_it_creates_and_links_an_account_named_after_the_patient(client, dr_ada, patient_a):
     client.force_login(dr_ada)
     response = client.post(_url(patient_a), _form(), follow=True)
-    assert response.redirect_chain == [(f"/patients/{patient_a.pk}/", 302)]
+    assert response.redirect_chain == [(f"/patients/{patient_a.pk}/?section=record", 302)]
     user = User.objects.get(username="grace.hopper")
     assert (user.kind, user.first_name, user.last_name, user.is_active) == (
         "patient",
@@ -87,7 +87,7 @@ def test_it_records_the_account_and_the_link_once_each(client, dr_ada, patient_a
 
 def test_the_chart_offers_the_form_to_those_who_may_edit(client, nurse_bo, patient_a):
     client.force_login(nurse_bo)
-    body = client.get(f"/patients/{patient_a.pk}/").content.decode()
+    body = client.get(f"/patients/{patient_a.pk}/?section=record").content.decode()
     assert f'action="/patients/{patient_a.pk}/portal-account/"' in body
     assert '<label for="id_portal-username">Username' in body
     assert 'placeholder="grace.hopper"' in body
@@ -103,7 +103,7 @@ def test_the_chart_is_not_theirs_to_see(client, request, user, patient_a):
 
 def test_a_linked_account_shows_its_username_and_nothing_else(client, dr_ada, pat, patient_a):
     client.force_login(dr_ada)
-    body = client.get(f"/patients/{patient_a.pk}/").content.decode()
+    body = client.get(f"/patients/{patient_a.pk}/?section=record").content.decode()
     assert '<dd class="mono">pat</dd>' in body
     assert "/portal-account/" not in body
     assert 'name="portal-password"' not in body
@@ -189,9 +189,10 @@ def test_it_needs_a_post(client, dr_ada, patient_a):
 
 def test_the_chart_query_count_is_unchanged_by_the_form(client, dr_ada, patient_a, django_assert_num_queries):
     client.force_login(dr_ada)
-    # 1 session, 2 user, 3 memberships, 4 the patient, 5 the read logged in the access log,
-    # 6 signatures, 7 audit events, 8-11 the pathway panels: the suggested username comes from the name
-    # alone and is made unique only when the account is created.
-    with django_assert_num_queries(11):
-        response = client.get(f"/patients/{patient_a.pk}/")
+    # The record section: 1 session, 2 user, 3 memberships, 4 the patient, 5 the read logged in the
+    # access log, 6-8 the stages of the pathway in the header, 9-10 the counts beside the navigation
+    # links: the suggested username comes from the name alone and is made unique only when the
+    # account is created.
+    with django_assert_num_queries(10):
+        response = client.get(f"/patients/{patient_a.pk}/?section=record")
     assert response.context["portal_form"] is not None

@@ -60,10 +60,11 @@ def test_a_consent_waiting_for_the_patient_offers_read_and_sign(client, pat, pat
     consent = pathway_to("consent_prepared", patient_a, dr_ada).consent
     client.force_login(pat)
     body = client.get(URL).content.decode()
-    assert "Waiting for you to read and sign" in body
+    assert "Waiting for your signature" in body
     assert f'href="/consents/{consent.pk}/sign/"' in body
     assert f'href="/consents/{consent.pk}/pdf/"' in body
-    assert f'href="/consents/{consent.pk}/withdraw/"' in body
+    # Nothing is signed yet, so there is nothing to withdraw.
+    assert f'href="/consents/{consent.pk}/withdraw/"' not in body
 
 
 def test_a_signed_consent_offers_the_copy_and_withdrawal_but_not_signing(client, pat, patient_a, dr_ada):
@@ -180,7 +181,7 @@ def test_after_signing_the_patient_reads_that_the_practitioner_signs_next(client
     client.force_login(pat)
     body = client.get(URL).content.decode()
     assert "Read and sign your consent form" not in body
-    assert "Your practitioner signs it next" in body
+    assert "Your practitioner will countersign" in body
 
 
 def test_an_assessment_from_the_consultation_is_not_called_a_self_assessment(client, pat, patient_a):

@@ -18,7 +18,7 @@ def _url(patient) -> str:
 def test_it_signs_the_review_and_returns_to_the_chart(client, dr_ada, patient_a):
     client.force_login(dr_ada)
     response = client.post(_url(patient_a), {"password": PASSWORD}, follow=True)
-    assert response.redirect_chain == [(f"/patients/{patient_a.pk}/", 302)]
+    assert response.redirect_chain == [(f"/patients/{patient_a.pk}/?section=history", 302)]
     assert "You signed the history review." in response.content.decode()
     signature = Signature.objects.get()
     assert signature.signer == dr_ada
@@ -64,14 +64,15 @@ def test_the_chart_tells_when_the_record_changed_after_signing(client, dr_ada, p
     patient_update(
         patient=patient_a, actor=dr_ada, data={"email": "grace@example.org"}, reason="Corrected at the visit"
     )
-    assert "Matches the current record" in client.get(f"/patients/{patient_a.pk}/").content.decode()
+    history = client.get(f"/patients/{patient_a.pk}/?section=history").content.decode()
+    assert "Matches the current record" in history
     patient_update(
         patient=patient_a,
         actor=dr_ada,
         data={"history": ["immunosuppressed"]},
         reason="Corrected at the visit",
     )
-    body = client.get(f"/patients/{patient_a.pk}/").content.decode()
+    body = client.get(f"/patients/{patient_a.pk}/?section=history").content.decode()
     assert "The history or allergies changed after this signature" in body
 
 

@@ -4,6 +4,7 @@ import re
 
 import pytest
 import time_machine
+from django.utils import timezone
 
 from cellclinic.patients.tests.helpers import assert_no_patient_data
 from cellclinic.treatment.models import TreatmentPlan
@@ -14,6 +15,7 @@ from cellclinic.treatment.tests.helpers import (
     in_days,
     pathway_to,
 )
+from cellclinic.treatment.timeline import MONTHS
 
 pytestmark = pytest.mark.django_db
 
@@ -154,15 +156,31 @@ def test_the_timeline_marks_past_steps_the_next_step_and_the_main_result(client,
     body = response.content.decode()
     assert response.status_code == 200
     assert body.count("<h1>") == 1
-    steps = re.findall(r'<li class="tl-step tl-(\w+) tl-(\w+)"', body)
-    assert steps[0] == ("harvest", "past")
-    states = [state for _, state in steps]
+    steps = re.findall(r'<li class="tl-step tl-(\w+) tl-(\w+) tl-(\w+)"', body)
+    assert steps[0] == ("harvest", "past", "past")
+    states = [state for _, state, _ in steps]
     assert states.count("next") == 1
     assert states.index("next") == states.count("past")
     assert 'aria-current="step"' in body
-    assert '<svg class="timeline-chart"' in body and 'role="img"' in body
+    assert (
+        '<svg class="timeline-chart tl-chart-wide"' in body
+        and '<svg class="timeline-chart tl-chart-narrow"' in body
+    )
+    assert body.count('role="img"') == 2
     assert "tl-endpoint" in body and "Main result" in body
-    assert 'class="tl-today"' in body
+    assert 'class="tl-today"' in body and ">Today</text>" in body
+    assert "Date passed" in body and f"Today is {timezone.localdate():%-d %B %Y}." in body
+    # The axis is dated: month labels (or dates after a break), the year under the first one.
+    wide = body[body.index("tl-chart-wide") : body.index("tl-chart-narrow")]
+    ticks = re.findall(
+        r'<g class="tl-tick"><line [^>]+/><text [^>]+>([^<]+)</text>'
+        r'(?:<text class="tl-year" [^>]+>(\d{4})</text>)?',
+        wide,
+    )
+    assert len(ticks) >= 3
+    assert all(label.split()[-1] in MONTHS for label, _ in ticks)
+    assert ticks[0][1] == str(plan.steps.first().due_date.year)
+    assert 'class="tl-break"' in wide  # the months before the six-month check-up are shortened
     assert "style=" not in body.split('<main id="main"', 1)[1]
 
 
@@ -173,6 +191,12 @@ def test_a_stopped_plan_says_why_and_has_no_next_step(client, dr_ada, patient_a)
     body = client.get(_detail(plan)).content.decode()
     assert "This plan is stopped." in body and "Consent withdrawn by the patient" in body
     assert "tl-next" not in body
+    # Every step still to come is cancelled, in the drawing and in the list.
+    statuses = re.findall(r'<li class="tl-step tl-\w+ tl-\w+ tl-(\w+)"', body)
+    assert statuses and set(statuses) == {"cancelled"}
+    assert body.count(">Cancelled</span>") == len(statuses)
+    assert "tl-mark tl-later tl-cancelled" in body
+    assert "cancelled because the plan stopped" in body
 
 
 @pytest.mark.parametrize("persona", ["dr_ada", "nurse_bo", "admin_al"])

@@ -20,6 +20,7 @@ class Command(BaseCommand):
         parser.add_argument("--lab", help="Code of the lab that serves this clinic.")
         parser.add_argument("--address", default="")
         parser.add_argument("--phone", default="")
+        parser.add_argument("--email", default="", help="How patients reach the clinic; named in its emails.")
 
     def handle(self, *args, **options):
         lab = None
@@ -38,6 +39,7 @@ class Command(BaseCommand):
                 lab=lab,
                 address=options["address"],
                 phone=options["phone"],
+                email=options["email"].strip(),
             )
         except InvalidInput as exc:
             details = "; ".join(f"{e.field}: {e.message}" for e in exc.errors) or exc.detail
