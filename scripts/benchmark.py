@@ -12,7 +12,6 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -45,58 +44,18 @@ from tests.two_factor import TwoFactorClient as Client  # noqa: E402
 settings.STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 setup_test_environment()
 
+from registry import grow_registry  # noqa: E402
+
 from cellclinic.accounts.models import Membership, Site, User  # noqa: E402
 from cellclinic.accounts.services import api_token_create  # noqa: E402
 from cellclinic.audit.models import AuditEvent  # noqa: E402
 from cellclinic.audit.selectors import audit_verify  # noqa: E402
 from cellclinic.audit.services import audit_record  # noqa: E402
-from cellclinic.patients.identifiers import mrn_format  # noqa: E402
-from cellclinic.patients.models import MrnSequence, Patient  # noqa: E402
-
-GIVEN = ["Maya", "Daniel", "Priya", "Tomasz", "Amara", "Oliver", "Sofia", "Kwame", "Hannah", "Lucas"]
-FAMILY = [
-    "Thompson",
-    "Osei",
-    "Raman",
-    "Nowak",
-    "Nwosu",
-    "Brennan",
-    "Martinez",
-    "Boateng",
-    "Kowalski",
-    "Ferreira",
-]
-CONCERNS = ["burn", "scar", "wound", "vitiligo", "hypopigmentation", "sun_damage", "premature_ageing"]
+from cellclinic.patients.models import Patient  # noqa: E402
 
 
 def progress(message: str) -> None:
     print(f"  … {message}", file=sys.stderr, flush=True)
-
-
-def grow_registry(site: Site, total: int) -> None:
-    """Bulk-insert patients up to TOTAL (registry size is what is measured, not registration)."""
-    have = Patient.objects.count()
-    batch = []
-    for i in range(have + 1, total + 1):
-        batch.append(
-            Patient(
-                site=site,
-                mrn=mrn_format(site.code, i),
-                given_name=GIVEN[i % 10],
-                family_name=f"{FAMILY[i % 7]}{i}",
-                date_of_birth=date(1950 + i % 50, 1 + i % 12, 1 + i % 28),
-                presenting_concern=CONCERNS[i % 7],
-            )
-        )
-        if len(batch) == 5000:
-            Patient.objects.bulk_create(batch)
-            batch = []
-    Patient.objects.bulk_create(batch)
-    MrnSequence.objects.update_or_create(site=site, defaults={"last_value": total})
-    if connection.vendor == "postgresql":
-        # Autovacuum would do this soon after a bulk load; measure the steady state, not the gap.
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
 
 
 def timed(fn, repeat: int) -> tuple[float, float]:

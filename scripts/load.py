@@ -29,7 +29,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,11 +55,10 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connections  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 from django.urls import reverse  # noqa: E402
+from registry import grow_registry  # noqa: E402
 
 from cellclinic.accounts.models import Site, User  # noqa: E402
 from cellclinic.demo.data import demo_create  # noqa: E402
-from cellclinic.patients.identifiers import mrn_format  # noqa: E402
-from cellclinic.patients.models import MrnSequence, Patient  # noqa: E402
 from cellclinic.treatment.models import TreatmentPlan  # noqa: E402
 from tests.two_factor import TwoFactorClient  # noqa: E402
 
@@ -75,37 +73,10 @@ done = function(summary, latency, requests)
     summary.errors.status, errors))
 end
 """
-GIVEN = ["Maya", "Daniel", "Priya", "Tomasz", "Amara", "Oliver", "Sofia", "Kwame", "Hannah", "Lucas"]
-FAMILY = ["Thompson", "Osei", "Raman", "Nowak", "Nwosu", "Brennan", "Martinez"]
-CONCERNS = ["burn", "scar", "wound", "vitiligo", "hypopigmentation", "sun_damage", "premature_ageing"]
 
 
 def say(message: str) -> None:
     print(f"  … {message}", file=sys.stderr, flush=True)
-
-
-def grow_registry(site: Site, total: int) -> None:
-    """Bulk-insert patients at SITE until the registry holds TOTAL (its size is measured, not how)."""
-    have = Patient.objects.count()
-    sequence = MrnSequence.objects.get(site=site)
-    batch = []
-    for number in range(sequence.last_value + 1, sequence.last_value + 1 + max(total - have, 0)):
-        batch.append(
-            Patient(
-                site=site,
-                mrn=mrn_format(site.code, number),
-                given_name=GIVEN[number % 10],
-                family_name=f"{FAMILY[number % 7]}{number}",
-                date_of_birth=date(1950 + number % 50, 1 + number % 12, 1 + number % 28),
-                presenting_concern=CONCERNS[number % 7],
-            )
-        )
-        if len(batch) == 5000:
-            Patient.objects.bulk_create(batch)
-            batch = []
-    Patient.objects.bulk_create(batch)
-    sequence.last_value += max(total - have, 0)
-    sequence.save(update_fields=["last_value"])
 
 
 def prepare(patients: int) -> tuple[User, dict[str, str]]:

@@ -200,8 +200,9 @@ def home(request):
         "worklist": worklist,
         "worklist_offered": bool(worklist) or bool(plugs.worklist_items_for(user)),
         # Each app's tile (patients, catalogue, audit, lab, ...) and wider panels below them.
-        "tiles": plugs.render_panels("home", request, user),
-        "wide_panels": plugs.render_panels("home_wide", request, user),
+        # rendered inside this page's context, so the context processors run once.
+        "tiles": plugs.panel_contexts("home", request, user),
+        "wide_panels": plugs.panel_contexts("home_wide", request, user),
     }
     return render(request, "accounts/home.html", context)
 

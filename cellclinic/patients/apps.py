@@ -59,10 +59,3 @@ class PatientsConfig(AppConfig):
         plugs.register_panel(
             "home", "patients", template="patients/_home_tile.html", context=panels.home_tile, order=10
         )
-        plugs.register_panel(
-            "home_wide",
-            "recent_patients",
-            template="patients/_home_recent.html",
-            context=panels.home_recent,
-            order=10,
-        )

@@ -1,4 +1,4 @@
-"""Rendering the panels later stages register on the chart, inside the chart's own template context."""
+"""Rendering registered panels (core.plugs.panel_contexts) inside the page's own template context."""
 
 from django import template
 
@@ -6,7 +6,7 @@ register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def chart_panel(context, panel) -> str:
+def panel(context, panel) -> str:
     """Render PANEL, a (template name, context) pair, with the page's context beneath its own.
 
     The page's context processors have already run, so a panel costs its own template and nothing more.
