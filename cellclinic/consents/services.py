@@ -56,6 +56,10 @@ CONSENT_WITHDRAWN = "This consent was withdrawn; it cannot be signed again. A ne
 CONSENT_NOT_AWAITING_PATIENT = "This consent is not waiting for the patient's signature."
 CONSENT_NOT_AWAITING_PRACTITIONER = "This consent is not waiting for the practitioner's signature."
 ALREADY_WITHDRAWN = "This consent is already withdrawn."
+NOTHING_SIGNED = (
+    "You have not signed this consent form, so there is nothing to withdraw. If you decide not to go "
+    "ahead, you do not need to sign it; please let your clinic know."
+)
 CONSENT_CHANGED = "This consent changed while it was being countersigned; nothing was signed. Try again."
 CHOOSE_YES_OR_NO = "choose yes or no"
 MUST_UNDERSTAND = "confirm that you have read and understood the consent"
@@ -581,10 +585,14 @@ def consent_stored_pdf(consent: Consent) -> bytes:
 def consent_check_withdraw(*, consent: Consent, actor: User, reason: str, password: str | None) -> str:
     """Raise InvalidInput unless ACTOR may withdraw CONSENT (locked) now; the reason to record.
 
-    Staff give a reason; the patient confirms with their password, and the reason may be left out.
+    Staff give a reason; the patient confirms with their password, and the reason may be left out. A
+    patient withdraws only what they have signed; staff may also withdraw a consent still waiting for the
+    patient's signature (prepared in error, or the patient declined).
     """
     if consent.status == Consent.Status.WITHDRAWN:
         raise InvalidInput(detail=ALREADY_WITHDRAWN, errors=[FieldError("status", ALREADY_WITHDRAWN)])
+    if actor.is_patient and consent.status == Consent.Status.AWAITING_PATIENT:
+        raise InvalidInput(detail=NOTHING_SIGNED, errors=[FieldError("status", NOTHING_SIGNED)])
     if len(reason) > MAX_TEXT:
         raise InvalidInput.single("reason", f"can have at most {MAX_TEXT} characters")
     if actor.is_patient:

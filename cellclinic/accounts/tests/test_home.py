@@ -2,6 +2,9 @@
 
 import pytest
 
+from cellclinic.demo.builder import at_stage
+from conftest import PASSWORD
+
 
 @pytest.mark.django_db
 def test_practitioner_sees_patients_and_no_audit_link(client, dr_ada, patient_a):
@@ -9,7 +12,7 @@ def test_practitioner_sees_patients_and_no_audit_link(client, dr_ada, patient_a)
     body = client.get("/").content.decode()
     assert 'href="/patients/"' in body
     assert 'href="/audit/"' not in body
-    assert "HOPPER" in body  # recently registered at their clinic
+    assert '<p class="stat">1</p>' in body  # the patients registered at their clinic
 
 
 @pytest.mark.django_db
@@ -30,11 +33,14 @@ def test_lab_technician_home_shows_no_patient_data(client, lab_li, patient_a, cl
 
 
 @pytest.mark.django_db
-def test_other_clinic_patients_are_not_listed_on_home(client, dr_cy, patient_a, patient_b):
+def test_other_clinic_patients_are_not_listed_on_home(client, dr_ada, dr_cy, patient_a, patient_b):
+    at_stage("consultation_open", patient=patient_a, practitioner=dr_ada, password=PASSWORD)
+    at_stage("consultation_open", patient=patient_b, practitioner=dr_cy, password=PASSWORD)
     client.force_login(dr_cy)
     body = client.get("/").content.decode()
-    assert "FRANKLIN" in body
+    assert "FRANKLIN" in body  # their own clinic's consultation in progress
     assert "HOPPER" not in body
+    assert '<p class="stat">1</p>' in body  # only their clinic's patients are counted
 
 
 @pytest.mark.django_db

@@ -214,9 +214,9 @@ def test_the_enquiries_link_counts_new_requests(client, dr_ada, nurse_bo, north)
 
 
 # The home page: the session, the user, their roles and sites; one query for each of the seven worklist
-# items; the access log's one insert; the patients tile and the recent registrations; the unread
-# notifications of the navigation (the Enquiries count is the worklist's, already read).
-HOME_QUERIES = 15
+# items; the access log's one insert; the patients tile's count; the unread notifications of the
+# navigation (the Enquiries count is the worklist's, already read).
+HOME_QUERIES = 14
 # The account page: its own six reads, the roles, the Enquiries count and the notifications count.
 ACCOUNT_QUERIES = 9
 

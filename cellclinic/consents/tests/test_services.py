@@ -259,14 +259,23 @@ def test_withdrawal_stops_an_active_plan(signed_consent, dr_ada):
     assert plan.status == TreatmentPlan.Status.STOPPED
 
 
-def test_the_patient_withdraws_with_their_password(consent, pat):
+def test_the_patient_withdraws_with_their_password(signed_consent, pat):
     with pytest.raises(InvalidInput) as exc:
-        consent_withdraw(consent=consent, actor=pat, password="wrong")
+        consent_withdraw(consent=signed_consent, actor=pat, password="wrong")
     assert _fields(exc) == {"password"}
-    consent.refresh_from_db()
-    assert consent.status == "awaiting_patient"
-    withdrawn = consent_withdraw(consent=consent, actor=pat, password=PASSWORD)
+    signed_consent.refresh_from_db()
+    assert signed_consent.status == "signed"
+    withdrawn = consent_withdraw(consent=signed_consent, actor=pat, password=PASSWORD)
     assert withdrawn.status == "withdrawn" and withdrawn.withdrawn_by == pat
+
+
+def test_the_patient_cannot_withdraw_what_they_have_not_signed(consent, pat):
+    with pytest.raises(InvalidInput) as exc:
+        consent_withdraw(consent=consent, actor=pat, password=PASSWORD)
+    assert _fields(exc) == {"status"}
+    assert "nothing to withdraw" in exc.value.detail
+    consent.refresh_from_db()
+    assert consent.status == "awaiting_patient" and consent.withdrawn_at is None
 
 
 def test_a_withdrawn_consent_cannot_be_signed_and_a_new_one_can_be_prepared(consent, pat, dr_ada, decided):
