@@ -44,6 +44,7 @@ PURE_MODULES = (
     "cellclinic/core/text.py",
     "cellclinic/lab/bedside.py",
     "cellclinic/lab/isbt.py",
+    "cellclinic/lab/labels.py",
     "cellclinic/lab/release.py",
     "cellclinic/patients/identifiers.py",
     "cellclinic/treatment/schedule.py",
