@@ -9,8 +9,10 @@ PostgreSQL server.
 
 import os
 import shutil
+import signal
 import tempfile
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -147,3 +149,61 @@ def test_a_backup_restores_into_a_fresh_database_that_serves_the_chart(tmp_path)
     finally:
         original.drop()
         fresh.drop()
+
+
+LEFT_BEHIND = """
+from datetime import timedelta
+from django.utils import timezone
+from cellclinic.accounts.models import Site
+from cellclinic.notifications.models import Notification
+Notification.objects.create(
+    site=Site.objects.get(code="NCL"), kind="enquiry.received", subject="Your request", body="Thank you.",
+    email="left.behind@example.org", status="queued", created_at=timezone.now() - timedelta(hours=1),
+)
+"""
+EMAIL_STATUS = """
+from cellclinic.notifications.models import Notification
+print(Notification.objects.get(email="left.behind@example.org").status)
+"""
+
+
+def _eventually(check, seconds: float = 60) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def _answers(server) -> bool:
+    try:
+        crash_drill.request(server.base, "GET", "/api/v1/openapi.json", timeout=2)
+    except OSError:
+        return False
+    return True
+
+
+def test_the_server_s_email_worker_sends_what_a_stopped_worker_left_and_dies_with_the_server(tmp_path):
+    database = crash_drill.Database(_database_url(), tmp_path)
+    server = None
+    try:
+        env = crash_drill.environment(database, tmp_path)
+        crash_drill.prepare(env)
+        # An email queued an hour ago whose task was lost with the worker that held it.
+        crash_drill.cellclinic(env, "shell", "-c", LEFT_BEHIND)
+        server = crash_drill.Server(env, workers=1)
+        server.start()
+        assert _eventually(
+            lambda: crash_drill.cellclinic(env, "shell", "-c", EMAIL_STATUS).split()[-1] == "sent"
+        )
+        assert "left.behind@example.org" in server.log.read_text()  # the console backend printed it
+
+        # Killed alone, the supervising process takes the server and the worker with it.
+        os.kill(server.process.pid, signal.SIGKILL)
+        server.process.wait(timeout=10)
+        assert _eventually(lambda: not _answers(server), seconds=30), "the server outlived its supervisor"
+    finally:
+        if server is not None:
+            server.stop()
+        database.drop()

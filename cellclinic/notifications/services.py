@@ -8,12 +8,14 @@ A failed send is tried again later (states.RETRY_DELAYS_MINUTES), each attempt r
 
 import logging
 from collections.abc import Mapping
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import Q
 from django.http import Http404
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -29,6 +31,10 @@ from cellclinic.notifications.models import Notification
 logger = logging.getLogger(__name__)
 
 ERROR_LIMIT = 500
+# An email whose send has waited this long past its time with no task to send it was lost (a worker
+# stopped in the middle of it, or the queue could not be reached when the action committed); a
+# running send takes at most EMAIL_TIMEOUT seconds.
+STRANDED_MINUTES = 10
 NOT_FAILED = "only an email that failed can be sent again; this one is {state}"
 
 
@@ -124,6 +130,43 @@ def deliver(notification_id: int) -> str:
         sent_at=now,
     )
     return Notification.Status.SENT
+
+
+def requeue_stranded(now: datetime | None = None) -> int:
+    """Queue again every email left waiting with no task to send it; how many.
+
+    An email is left waiting when it is queued (or due for its next attempt) more than STRANDED_MINUTES
+    ago and no task for it is ready to run, or running since less than STRANDED_MINUTES. The worker
+    runs this at each start (`cellclinic requeue_emails`), so a worker that died mid-send loses nothing.
+    """
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from cellclinic.notifications.tasks import send_notification_email
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(minutes=STRANDED_MINUTES)
+    pending = DBTaskResult.objects.filter(task_path=send_notification_email.module_path).filter(
+        Q(status=TaskResultStatus.READY) | Q(status=TaskResultStatus.RUNNING, started_at__gte=cutoff)
+    )
+    looked_after = {
+        args_kwargs["args"][0]
+        for args_kwargs in pending.values_list("args_kwargs", flat=True)
+        if args_kwargs["args"]
+    }
+    stranded = list(
+        Notification.objects.filter(
+            Q(status=Notification.Status.QUEUED, created_at__lt=cutoff)
+            | Q(status=Notification.Status.RETRYING, next_attempt_at__lt=cutoff)
+        )
+        .exclude(pk__in=looked_after)
+        .values_list("pk", flat=True)
+    )
+    for notification_id in stranded:
+        queue_email(notification_id)
+    if stranded:
+        logger.warning("queued again %s email(s) left with no task to send them", len(stranded))
+    return len(stranded)
 
 
 def _record_failure(notification: Notification, error: str) -> str:

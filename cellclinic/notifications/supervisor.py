@@ -2,10 +2,12 @@
 
 The worker sends the notification emails queued in the database. This process starts both, passes a
 stop signal (Ctrl+C, SIGTERM) on to each, restarts the worker should it die, and stops the worker when
-the server ends. `cellclinic serve --no-worker` serves alone, for an installation that runs
+the server ends. Before each start of the worker, `cellclinic requeue_emails` queues again any email a
+previous worker left unsent. `cellclinic serve --no-worker` serves alone, for an installation that runs
 `cellclinic db_worker` under its own service manager.
 """
 
+import ctypes
 import os
 import signal
 import subprocess  # nosec B404
@@ -13,6 +15,7 @@ import sys
 import time
 
 NO_WORKER = "--no-worker"
+PR_SET_PDEATHSIG = 1  # prctl(2) option: the signal a child gets when its parent dies
 CHILD = "CELLCLINIC_SERVE_CHILD"
 # A worker that dies sooner than this after starting is restarted only after this long, so a worker
 # that cannot start does not spin.
@@ -36,11 +39,22 @@ def _command(*args: str) -> list[str]:
     return [sys.executable, "-m", "cellclinic.cli", *args]
 
 
+def _die_with_parent() -> None:
+    """In a child, before it runs: on Linux, be sent SIGTERM when this process dies, however it dies."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def _start(argv: list[str]) -> subprocess.Popen:
-    """Start one of this program's own commands (fixed arguments, no shell)."""
-    # A session of its own: a Ctrl+C reaches this process alone, which passes one stop signal on.
+    """Start one of this program's own commands (fixed arguments, no shell).
+
+    The child stays in this process's group, so a signal to the group (Ctrl+C in a terminal, a service
+    manager's stop, a SIGKILL of the group) reaches the server and the worker as well, and it is told to
+    stop should this process be killed alone: a server or worker never outlives its supervisor.
+    """
     env = {**os.environ, CHILD: "1"}
-    return subprocess.Popen(argv, env=env, start_new_session=True)  # noqa: S603  # nosec B603
+    return subprocess.Popen(argv, env=env, preexec_fn=_die_with_parent)  # noqa: S603  # nosec B603
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -53,11 +67,17 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait()
 
 
+def _start_worker(worker_argv: list[str]) -> subprocess.Popen:
+    """Queue again what a previous worker left unsent (it may have stopped mid-send), then start one."""
+    subprocess.run(_command("requeue_emails"), env={**os.environ, CHILD: "1"}, check=False)  # noqa: S603  # nosec B603
+    return _start(worker_argv)
+
+
 def serve_with_worker(args: list[str]) -> int:
     """Run `cellclinic ARGS` (a serve) and `cellclinic db_worker` side by side; the server's exit status."""
     worker_argv = _command("db_worker", "--no-reload", "--interval", "2")
     server = _start(_command(*without_flag(args)))
-    worker = _start(worker_argv)
+    worker = _start_worker(worker_argv)
     worker_started = time.monotonic()
     stopping = False
 
@@ -75,7 +95,7 @@ def serve_with_worker(args: list[str]) -> int:
                 )
                 if time.monotonic() - worker_started < RESTART_PAUSE_SECONDS:
                     time.sleep(RESTART_PAUSE_SECONDS)
-                worker = _start(worker_argv)
+                worker = _start_worker(worker_argv)
                 worker_started = time.monotonic()
             time.sleep(0.5)
     finally:
