@@ -205,6 +205,7 @@ def _add_routers() -> None:
     from cellclinic.catalogue.api import router as catalogue_router
     from cellclinic.consents.api import router as consents_router
     from cellclinic.consultations.api import router as consultations_router
+    from cellclinic.lab.api import router as lab_router
     from cellclinic.patients.api import router as patients_router
     from cellclinic.treatment.api import router as treatment_router
 
@@ -217,6 +218,8 @@ def _add_routers() -> None:
     api.add_router("/assessments", candidacy_router)
     api.add_router("/enquiries", enquiry_router)
     api.add_router("/plans", treatment_router)
+    # The lab's records sit at the top level: /specimens, /batches, /products, /bedside-checks, ...
+    api.add_router("", lab_router)
 
 
 _add_routers()

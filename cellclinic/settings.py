@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "cellclinic.consultations",
     "cellclinic.consents",
     "cellclinic.treatment",
+    "cellclinic.lab",
     # Last: loads the demo through every app above.
     "cellclinic.demo",
 ]

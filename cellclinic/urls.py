@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("cellclinic.consultations.urls")),
     path("", include("cellclinic.consents.urls")),
     path("plans/", include("cellclinic.treatment.urls")),
+    path("lab/", include("cellclinic.lab.urls")),
     path("", include("cellclinic.candidacy.urls")),
     path("api/v1/", api.urls),
     re_path(r"^api/", api_not_found),

@@ -34,6 +34,10 @@ class Permission(StrEnum):
     CONSENT_WITHDRAW = "consent.withdraw"
     PLAN_CREATE = "plan.create"
     LAB_VIEW = "lab.view"
+    SPECIMEN_COLLECT = "specimen.collect"
+    PRODUCT_ADMINISTER = "product.administer"
+    LAB_PROCESS = "lab.process"
+    LAB_RELEASE = "lab.release"
 
 
 # Lab and QA staff work on coded specimens and products; they have no need for patient names.
@@ -50,6 +54,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.CONSENT_PREPARE,
             Permission.CONSENT_WITHDRAW,
             Permission.PLAN_CREATE,
+            Permission.SPECIMEN_COLLECT,
+            Permission.PRODUCT_ADMINISTER,
         }
     ),
     Role.NURSE: frozenset(
@@ -60,10 +66,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.ENQUIRY_HANDLE,
             Permission.PHOTO_UPLOAD,
             Permission.CONSENT_WITHDRAW,
+            Permission.SPECIMEN_COLLECT,
+            Permission.PRODUCT_ADMINISTER,
         }
     ),
-    Role.LAB_TECHNICIAN: frozenset({Permission.CATALOGUE_VIEW, Permission.LAB_VIEW}),
-    Role.QA_REVIEWER: frozenset({Permission.CATALOGUE_VIEW, Permission.LAB_VIEW}),
+    # A technician processes batches and enters QC; only a QA reviewer releases (never the processor).
+    Role.LAB_TECHNICIAN: frozenset({Permission.CATALOGUE_VIEW, Permission.LAB_VIEW, Permission.LAB_PROCESS}),
+    Role.QA_REVIEWER: frozenset({Permission.CATALOGUE_VIEW, Permission.LAB_VIEW, Permission.LAB_RELEASE}),
     Role.CLINIC_ADMIN: frozenset(
         {
             Permission.PATIENT_VIEW,
@@ -84,6 +93,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 LAB_GRANTS: dict[Permission, Permission] = {
     Permission.PATIENT_VIEW: Permission.LAB_VIEW,
     Permission.LAB_VIEW: Permission.LAB_VIEW,
+    Permission.LAB_PROCESS: Permission.LAB_PROCESS,
+    Permission.LAB_RELEASE: Permission.LAB_RELEASE,
 }
 
 

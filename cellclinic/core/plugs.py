@@ -43,6 +43,17 @@ what it adds to pages it does not own, and what it does when something happens o
   | --- | --- |
   | `therapy_versions_in_use` | `(therapy_code, therapy_version)` as stored on a later stage's records |
 
+- **schedulers**: functions a lower app asks for a date that only a higher app knows, one function per
+  name. Each is called with a site, a catalogue therapy and the day wanted, and answers a tuple of
+  dates, or None when it cannot say (then the lower app plans as if nobody had answered). Names in use:
+
+  | name | app | answers |
+  | --- | --- | --- |
+  | `processing` | lab | `(slot_start, ready_from, ready_to)` for a harvest on the day wanted |
+
+  `slot_start` is the first day on or after the harvest that the clinic's lab has a processing slot
+  free for the therapy; `ready_from` and `ready_to` bound the days its product is expected.
+
 - **worklist**: what waits for a staff member at their sites, shown as the start page after signing
   in. Each item has a label, who it is shown to, a function answering its first rows and their total
   (one query), a function answering only the total (one aggregate query, for a navigation link's
@@ -296,6 +307,23 @@ def register_counter(name: str, key: str, *, label: str, count: CountFunction, o
 def counters_for(name: str) -> list[Counter]:
     """The counters registered for NAME, in their order (then by key)."""
     return sorted(_COUNTERS.get(name, {}).values(), key=lambda counter: (counter.order, counter.key))
+
+
+SchedulerFunction = Callable[[Any, Any, date], tuple[date, ...] | None]
+
+_SCHEDULERS: dict[str, SchedulerFunction] = {}
+
+
+def register_scheduler(name: str, function: SchedulerFunction) -> None:
+    """FUNCTION(site, therapy, wanted) answers the dates NAME stands for, or None when it cannot say."""
+    _SCHEDULERS[name] = function
+
+
+def scheduled(name: str, site, therapy, wanted: date) -> tuple[date, ...] | None:
+    """The dates the function registered for NAME answers for SITE, THERAPY and WANTED; None when no
+    app registered one, or when it cannot say."""
+    function = _SCHEDULERS.get(name)
+    return None if function is None else function(site, therapy, wanted)
 
 
 # The worklist --------------------------------------------------------------------------------------------

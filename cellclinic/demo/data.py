@@ -14,6 +14,7 @@ from django.utils import timezone
 from cellclinic.accounts.models import Site, User
 from cellclinic.accounts.services import membership_grant, site_create, user_create
 from cellclinic.audit.services import signature_create
+from cellclinic.demo.lab import demo_lab
 from cellclinic.demo.pathway import demo_pathway
 from cellclinic.patients.services import patient_create, patient_link_portal_user
 
@@ -454,4 +455,5 @@ def demo_create(progress: Callable[[str], None] = lambda _msg: None) -> dict:
         f"patients: {len(created)} over all seven indications; portal account linked to {created[0].mrn}"
     )
     pathway = demo_pathway(sites, users, created, DEMO_PASSWORD, progress)
-    return {"sites": sites, "users": users, "patients": created, **pathway}
+    lab_demo = demo_lab(sites, users, created, DEMO_PASSWORD, progress)
+    return {"sites": sites, "users": users, "patients": created, **pathway, "lab": lab_demo}

@@ -4,6 +4,10 @@
 the harvest, the lab's processing and the day the product is expected, each treatment session with
 the window it may move within, the aftercare that follows each session and the follow-up visits of
 the schedules that apply to the indication.
+
+Cells grown in a lab are processed from the day the lab has a processing slot free: the harvest day
+itself, or the later SLOT_START the lab gives when its slots are taken (the `processing` scheduler of
+`cellclinic.core.plugs`). The product is expected the protocol's processing time after that day.
 """
 
 import math
@@ -42,6 +46,8 @@ VISIT_TOLERANCE_DAYS: tuple[tuple[float, int], ...] = (
 
 HARVEST_REQUIRED = "the patient's own cells are used: a harvest date is needed"
 HARVEST_REFUSED = "a donor (allogeneic) product needs no harvest: leave the harvest date out"
+SLOT_BEFORE_HARVEST = "the processing slot cannot start before the harvest"
+SLOT_NOT_USED = "only cells grown in a lab take a processing slot"
 
 
 @dataclass(frozen=True)
@@ -113,7 +119,7 @@ def _wanted(scoped: list, indication: str | None) -> bool:
 
 
 def _sessions_and_before(
-    therapy: Therapy, indication: str | None, start: date, harvest: date | None
+    therapy: Therapy, indication: str | None, start: date, harvest: date | None, slot_start: date | None
 ) -> list[Step]:
     steps: list[Step] = []
     kind = therapy.processing.kind
@@ -133,18 +139,17 @@ def _sessions_and_before(
             first, first_start, first_end = harvest, harvest, harvest
         else:
             low, high = _duration_days(therapy.processing.duration)
-            ready, latest = harvest + timedelta(days=low), harvest + timedelta(days=high)
+            begins = slot_start or harvest
+            ready, latest = begins + timedelta(days=low), begins + timedelta(days=high)
             grown = therapy.processing.duration.text if therapy.processing.duration else "some time"
-            steps.append(
-                Step(
-                    StepKind.PROCESSING,
-                    "Cells grown in the lab",
-                    f"{therapy.processing.description} Takes {grown}.",
-                    harvest,
-                    harvest,
-                    latest,
+            detail = f"{therapy.processing.description} Takes {grown}."
+            if begins > harvest:
+                waited = (begins - harvest).days
+                detail += (
+                    f" Starts when the lab has a processing slot free, {waited} day"
+                    f"{'s' if waited != 1 else ''} after the harvest."
                 )
-            )
+            steps.append(Step(StepKind.PROCESSING, "Cells grown in the lab", detail, begins, begins, latest))
             steps.append(
                 Step(
                     StepKind.PRODUCT_READY,
@@ -229,17 +234,32 @@ def _follow_up(therapy: Therapy, indication: str | None, first: date, last: date
     return steps
 
 
-def lay_out(therapy: Therapy, *, indication: str | None, start: date, harvest: date | None) -> list[Step]:
+def lay_out(
+    therapy: Therapy,
+    *,
+    indication: str | None,
+    start: date,
+    harvest: date | None,
+    slot_start: date | None = None,
+) -> list[Step]:
     """The dated steps of a plan, in date order.
 
     Autologous therapies start at HARVEST (START is not used); donor products start their first
-    session on START and take no harvest. Raises ValueError when the dates do not fit the therapy.
+    session on START and take no harvest. Cells grown in a lab are processed from SLOT_START, the
+    first day the lab has a processing slot free (default: the harvest day). Raises ValueError when
+    the dates do not fit the therapy.
     """
     if therapy.cell_source == CellSource.AUTOLOGOUS and harvest is None:
         raise ValueError(HARVEST_REQUIRED)
     if therapy.cell_source == CellSource.ALLOGENEIC and harvest is not None:
         raise ValueError(HARVEST_REFUSED)
-    steps = _sessions_and_before(therapy, indication, start, harvest)
+    if slot_start is not None:
+        if not therapy.autologous or therapy.processing.kind == ProcessingKind.POINT_OF_CARE:
+            raise ValueError(SLOT_NOT_USED)
+        assert harvest is not None
+        if slot_start < harvest:
+            raise ValueError(SLOT_BEFORE_HARVEST)
+    steps = _sessions_and_before(therapy, indication, start, harvest, slot_start)
     sessions = [step for step in steps if step.kind == StepKind.SESSION]
     steps += _follow_up(therapy, indication, sessions[0].due, sessions[-1].due)
     # A stable sort: steps on the same day keep the order of the pathway.

@@ -7,14 +7,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cellclinic.accounts.access import has_permission
-from cellclinic.accounts.models import User
+from cellclinic.accounts.models import Site, User
 from cellclinic.accounts.roles import Permission
 from cellclinic.audit.services import audit_record, state_change
 from cellclinic.catalogue.registry import get_catalogue
-from cellclinic.catalogue.schema import Therapy, version_key
+from cellclinic.catalogue.schema import ProcessingKind, Therapy, version_key
 from cellclinic.consents.models import Consent
 from cellclinic.consents.selectors import consent_in_force
 from cellclinic.consultations.models import Consultation
+from cellclinic.core import plugs
 from cellclinic.core.errors import FieldError, Forbidden, InvalidInput
 from cellclinic.notifications.services import notify
 from cellclinic.treatment.models import PlanStep, TreatmentPlan
@@ -60,10 +61,26 @@ def _consent_version_problem(consultation: Consultation, consent: Consent, thera
     return ""
 
 
+def processing_slot(*, site: Site, therapy: Therapy, wanted: date) -> date | None:
+    """The first day on or after WANTED that the lab serving SITE has a processing slot free for THERAPY,
+    as the lab answers it (the `processing` scheduler of cellclinic.core.plugs).
+
+    None when THERAPY's cells are not grown in a lab (a donor product, or prepared at the bedside) or
+    when no lab answers: then processing is planned from the harvest day, as the protocol alone says.
+    """
+    if not therapy.autologous or therapy.processing.kind == ProcessingKind.POINT_OF_CARE:
+        return None
+    answer = plugs.scheduled("processing", site, therapy, wanted)
+    return None if answer is None else answer[0]
+
+
 def plan_check_can_create(
     *, consultation: Consultation, harvest_date: date | None, start_date: date | None
 ) -> tuple[Therapy, Consent, list[Step]]:
-    """Raise InvalidInput naming every reason the plan cannot be made; else the therapy, consent, steps."""
+    """Raise InvalidInput naming every reason the plan cannot be made; else the therapy, consent, steps.
+
+    Cells grown in a lab are processed from the lab's first free processing slot on or after the harvest.
+    """
     errors: list[FieldError] = []
     if consultation.status != Consultation.Status.DECIDED:
         errors.append(FieldError("consultation", NOT_DECIDED))
@@ -98,7 +115,16 @@ def plan_check_can_create(
         raise InvalidInput(detail=f"{INVALID} {summary}", errors=errors)
     assert therapy is not None and consent is not None
     start = harvest_date if therapy.autologous else start_date
-    steps = lay_out(therapy, indication=consultation.indication or None, start=start, harvest=harvest_date)
+    slot_start = None
+    if harvest_date is not None:
+        slot_start = processing_slot(site=consultation.site, therapy=therapy, wanted=harvest_date)
+    steps = lay_out(
+        therapy,
+        indication=consultation.indication or None,
+        start=start,
+        harvest=harvest_date,
+        slot_start=slot_start,
+    )
     return therapy, consent, steps
 
 

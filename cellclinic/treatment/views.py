@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from cellclinic.accounts.access import require_permission
@@ -14,7 +15,7 @@ from cellclinic.core.errors import InvalidInput
 from cellclinic.core.forms import add_service_errors
 from cellclinic.treatment.forms import PlanForm
 from cellclinic.treatment.selectors import consultation_get_for_planning, plan_get_for_staff
-from cellclinic.treatment.services import plan_create, plan_preview, plan_therapy
+from cellclinic.treatment.services import plan_create, plan_preview, plan_therapy, processing_slot
 
 
 @login_required
@@ -46,6 +47,10 @@ def plan_new(request, consultation_id: int):
                 if preview is None:
                     messages.success(request, "The treatment plan is saved.")
                     return redirect("treatment:detail", plan_id=plan.pk)
+    # Booking a harvest: the first day the clinic's lab could start growing the cells.
+    earliest_slot = None
+    if therapy is not None:
+        earliest_slot = processing_slot(site=consultation.site, therapy=therapy, wanted=timezone.localdate())
     context = {
         "nav_active": "patients",
         "consultation": consultation,
@@ -54,6 +59,7 @@ def plan_new(request, consultation_id: int):
         "therapy_name": therapy_name(consultation.therapy_code),
         "form": form,
         "preview": preview,
+        "earliest_slot": earliest_slot,
     }
     return render(request, "treatment/new.html", context, status=status)
 

@@ -153,9 +153,10 @@ def test_nurses_and_clinic_admins_see_requests_plans_and_withdrawals_not_signatu
 
 
 @pytest.mark.parametrize("user", ["lab_li", "qa_quinn"])
-def test_lab_staff_see_no_worklist_and_no_patient_names(client, request, user, north):
+def test_lab_staff_see_the_lab_s_worklist_and_no_patient_names(client, request, user, north):
     body = _home(client, request.getfixturevalue(user))
-    assert 'id="h-worklist"' not in body
+    assert 'id="h-worklist"' in body
+    assert "New consultation requests" not in body
     for _stage, name, _options in KINDS.values():
         given, family = name.split()
         assert family not in body and family.upper() not in body and given not in body
@@ -213,10 +214,11 @@ def test_the_enquiries_link_counts_new_requests(client, dr_ada, nurse_bo, north)
     assert re.search(r'href="/enquiries/"[^>]*>Enquiries <span class="nav-count">2<', body)
 
 
-# The home page: the session, the user, their roles and sites; one query for each of the seven worklist
-# items; the access log's one insert; the patients tile's count; the unread notifications of the
-# navigation (the Enquiries count is the worklist's, already read).
-HOME_QUERIES = 14
+# The home page: the session, the user, their roles and sites; one query for each of the ten worklist
+# items (seven of the front desk, three of the lab's for the clinic); the access log's one insert; the
+# patients tile's count; the unread notifications of the navigation (the Enquiries count is the
+# worklist's, already read).
+HOME_QUERIES = 17
 # The account page: its own six reads, the roles, the Enquiries count and the notifications count.
 ACCOUNT_QUERIES = 9
 

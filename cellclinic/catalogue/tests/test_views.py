@@ -65,9 +65,10 @@ def test_a_reader_who_sees_no_patients_gets_the_versions_without_counts(
 ):
     client.force_login(lab_li)
 
-    # 1. the session, 2. the user, 3. the user's roles, 4. unread notifications on the navigation link:
-    # no patient record is counted.
-    with django_assert_num_queries(4):
+    # 1. the session, 2. the user, 3. the user's roles, 4. the clinics their lab serves, 5.-7. the lab's
+    # waiting specimens, batches and products counted for the Lab link, 8. unread notifications on the
+    # navigation link: no patient record is counted.
+    with django_assert_num_queries(8):
         response = client.get(LIST_URL)
 
     assert response.context["usage_labels"] == []

@@ -19,8 +19,8 @@ pytestmark = pytest.mark.django_db
 SECTIONS = ("overview", "consultations", "consents", "plan", "record", "history")
 HTMX = {"HX-Request": "true"}
 # Every chart page (see test_detail.py): session, user, memberships, the patient, the read logged, the
-# three stages reported for the header, and the two counts beside the navigation links.
-HEADER = 10
+# four stages reported for the header, and the two counts beside the navigation links.
+HEADER = 11
 
 
 def _section_url(patient, name: str) -> str:
@@ -260,8 +260,9 @@ def test_with_a_plan_the_header_shows_its_next_step_and_date(client, dr_ada, pat
 # Queries, flat as the pathway grows ----------------------------------------------------------------
 
 # Beyond the header's: the consultations (with their practitioner); the consents; the plans, their
-# steps and the consultations ready for a plan; the signatures and the audit events.
-SECTION_QUERIES = {"overview": 0, "consultations": 1, "consents": 1, "plan": 3, "record": 0, "history": 2}
+# steps and the consultations ready for a plan, the plans waiting for a harvest or a bedside check,
+# and the lab's specimens and products; the signatures and the audit events.
+SECTION_QUERIES = {"overview": 0, "consultations": 1, "consents": 1, "plan": 6, "record": 0, "history": 2}
 
 
 @pytest.mark.parametrize("name", SECTIONS)
@@ -276,5 +277,5 @@ def test_each_section_runs_a_pinned_number_of_queries_however_long_the_pathway(
         with django_assert_num_queries(HEADER + 1 + SECTION_QUERIES[name]):
             assert client.get(_chart_url(patient_a, name)).status_code == 200
         # htmx asks for the section alone: no header, so no stages, and no counts beside the links.
-        with django_assert_num_queries(HEADER - 5 + SECTION_QUERIES[name]):
+        with django_assert_num_queries(HEADER - 6 + SECTION_QUERIES[name]):
             assert client.get(_section_url(patient_a, name), headers=HTMX).status_code == 200
