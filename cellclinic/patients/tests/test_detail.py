@@ -147,10 +147,10 @@ def test_it_sends_anonymous_visitors_to_sign_in(client, patient_a):
 
 
 # Every page of a signed-in member of staff: 1 session, 2 user, 3 the user's memberships; then
-# 4 the patient joined to site and portal user, 5 the read logged in the access log, 6-8 the stage of
-# the pathway the consultations, consents and treatment apps report for the header; and the counts
-# beside the navigation links (9 consultation requests waiting, 10 unread notifications).
-HEADER = 10
+# 4 the patient joined to site and portal user, 5 the read logged in the access log, 6-9 the stage of
+# the pathway the consultations, consents, treatment and lab apps report for the header; and the counts
+# beside the navigation links (10 consultation requests waiting, 11 unread notifications).
+HEADER = 11
 
 
 def test_the_first_view_runs_a_pinned_number_of_queries(client, dr_ada, patient_a, django_assert_num_queries):

@@ -190,9 +190,9 @@ def test_it_needs_a_post(client, dr_ada, patient_a):
 def test_the_chart_query_count_is_unchanged_by_the_form(client, dr_ada, patient_a, django_assert_num_queries):
     client.force_login(dr_ada)
     # The record section: 1 session, 2 user, 3 memberships, 4 the patient, 5 the read logged in the
-    # access log, 6-8 the stages of the pathway in the header, 9-10 the counts beside the navigation
+    # access log, 6-9 the stages of the pathway in the header, 10-11 the counts beside the navigation
     # links: the suggested username comes from the name alone and is made unique only when the
     # account is created.
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         response = client.get(f"/patients/{patient_a.pk}/?section=record")
     assert response.context["portal_form"] is not None
