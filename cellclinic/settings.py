@@ -115,6 +115,8 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'cellclinic.sqlite3'}"
 _db = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0))
 if _db["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's SQLite backend that also keeps the planner's statistics (cellclinic/core/sqlite).
+    _db["ENGINE"] = "cellclinic.core.sqlite"
     if _db["NAME"] and _db["NAME"] != ":memory:":
         Path(_db["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     _db["OPTIONS"] = {

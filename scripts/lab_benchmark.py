@@ -2,14 +2,15 @@
 """Benchmarks of the lab: its worklists, look-back and the bedside check as its records grow.
 
     .venv/bin/python scripts/lab_benchmark.py [--sizes 10000 100000] [--repeat 30] [--checks 500]
-        [--only pages,lookback,api,bedside] [--analyze] [--json results.json] [--keep]
+        [--only pages,lookback,api,bedside] [--json results.json] [--keep]
         [--slowest 3] [--profile NAME]
 
 Runs in-process against a throw-away database, removed afterwards unless --keep: SQLite by default, or
 BENCH_DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test — it creates and drops
 `cellclinic_lab_bench`). On PostgreSQL each growth ends with VACUUM ANALYZE and a checkpoint, as
-autovacuum and the checkpointer would soon do; SQLite gets statistics only with --analyze, since the
-app never gathers them.
+autovacuum and the checkpointer would soon do. On SQLite every request is first made once with the
+connection closed after it, as the server closes it after each request, so that SQLite gathers its
+planner statistics as it does in the app (`PRAGMA optimize` on close, cellclinic/core/sqlite).
 
 `grow_lab` bulk-inserts the lab's records up to each size in products, in the shapes the services leave:
 patients at the two clinics with a signed consent and a treatment plan, their chains of identity,
@@ -1370,10 +1371,10 @@ def _history_cohort(world: LabWorld, rows: Rows, index: int, room: int) -> int:
     return autologous(world, rows, clinic=clinic, stage="done", made=made, fate=fate, doses=min(DOSES, room))
 
 
-def grow_lab(world: LabWorld, total: int, *, analyze: bool = False) -> int:
+def grow_lab(world: LabWorld, total: int) -> int:
     """Bulk-insert the lab's records until they hold TOTAL products (the work in hand first, then older
-    finished cohorts); answers the number of products. ANALYZE: on SQLite too, gather the planner's
-    statistics afterwards (PostgreSQL always gets them, as autovacuum would give them)."""
+    finished cohorts); answers the number of products. PostgreSQL gets its planner statistics here, as
+    autovacuum would give them; SQLite from the first requests (`first_requests`)."""
     have = Product.objects.count()
     started = time.perf_counter()
     world.ids = {}  # read again: rows were added since (bedside checks, access log)
@@ -1414,9 +1415,6 @@ def grow_lab(world: LabWorld, total: int, *, analyze: bool = False) -> int:
                     cursor.execute("CHECKPOINT")
             except DatabaseError:
                 progress("no CHECKPOINT (it needs a superuser): the first requests may meet one")
-    elif analyze:
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
     return have
 
 
@@ -1494,6 +1492,17 @@ def timed(call: Callable[[], object], samples: list[float], cpu: list[float]):
     cpu.append((time.process_time() - used) * 1000)
     samples.append((time.perf_counter() - wall) * 1000)
     return answer
+
+
+def first_requests(found: list[Probe]) -> None:
+    """Each request of FOUND once, the connection closed after each as the server closes it after every
+    request: on SQLite the closes gather the planner's statistics of the tables those requests read, as
+    the first requests after the records grew would in the app. Not inside a transaction (a test's),
+    where closing would end it."""
+    for probe in found:
+        probe.call()
+        if not connection.in_atomic_block:
+            connection.close()
 
 
 def time_probe(probe: Probe, size: int, repeat: int, *, slowest: int = 0) -> Figure:
@@ -1853,9 +1862,6 @@ def main(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--slowest", type=int, default=0, help="print each request's N slowest queries")
     parser.add_argument("--profile", default="", help="cProfile the requests whose name contains this")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards, to look into it")
-    parser.add_argument(
-        "--analyze", action="store_true", help="SQLite: ANALYZE after growing (the app itself never does)"
-    )
     args = parser.parse_args(argv)
     groups = set(args.only.split(","))
     settings.STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
@@ -1873,13 +1879,16 @@ def main(argv: list[str] | None = None) -> argparse.Namespace:
     built: dict[int, dict] = {}
     for size in sorted(args.sizes):
         started = time.perf_counter()
-        grow_lab(world, size, analyze=args.analyze)
+        grow_lab(world, size)
         built[size] = {"seconds": round(time.perf_counter() - started, 1), "rows": counts()}
         progress(f"{size:,} products grown in {built[size]['seconds']} s: {built[size]['rows']}")
         found = targets(world)
         built[size]["targets"] = describe(found)
         built[size]["load"] = [round(value, 2) for value in os.getloadavg()]
         progress(f"targets: {built[size]['targets']}")
+        if connection.vendor == "sqlite":
+            progress("the first requests, each on its own connection (SQLite gathers its statistics)")
+            first_requests(probes(world, clients, found))
         for probe in probes(world, clients, found):
             if probe.group in groups:
                 progress(f"{size:,}: {probe.name}")
@@ -1896,7 +1905,11 @@ def main(argv: list[str] | None = None) -> argparse.Namespace:
             progress(f"    {dict(bedside[size].outcomes)}")
         built[size]["load"] += [round(value, 2) for value in os.getloadavg()]
     sizes = sorted(args.sizes)
-    statistics_note = "; ANALYZE after growing" if args.analyze or connection.vendor == "postgresql" else ""
+    statistics_note = (
+        "; VACUUM ANALYZE after growing"
+        if connection.vendor == "postgresql"
+        else "; each request made once first, its connection closed after it (PRAGMA optimize)"
+    )
     print(f"\n{machine()}{statistics_note}\n")
     for size in sizes:
         print(f"{size:,} products: grown in {built[size]['seconds']} s; rows: {built[size]['rows']}")

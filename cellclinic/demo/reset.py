@@ -71,7 +71,11 @@ def database_label() -> str:
 def check_kind() -> str:
     """'sqlite' or 'postgresql'; any other database is refused, naming it."""
     engine = str(settings.DATABASES["default"].get("ENGINE", ""))
-    known = {"django.db.backends.sqlite3": "sqlite", "django.db.backends.postgresql": "postgresql"}
+    known = {
+        "cellclinic.core.sqlite": "sqlite",
+        "django.db.backends.sqlite3": "sqlite",
+        "django.db.backends.postgresql": "postgresql",
+    }
     vendor = known.get(engine)
     if vendor is None:
         raise ResetRefused(
