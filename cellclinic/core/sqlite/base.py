@@ -10,6 +10,7 @@ are too far out to choose between indexes by, and a whole analysis of a database
 products (750 MB) took half a second (BENCHMARKS.md, "The lab").
 """
 
+import contextlib
 import sqlite3
 
 from django.db.backends.sqlite3 import base
@@ -19,8 +20,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
     def _close(self) -> None:
         raw = self.connection
         if raw is not None and not raw.in_transaction:
-            try:
+            # Statistics are an optimisation: a busy or read-only file must not stop the close.
+            with contextlib.suppress(sqlite3.Error):
                 raw.execute("PRAGMA optimize")
-            except sqlite3.Error:
-                pass  # Statistics are an optimisation: a busy or read-only file must not stop the close.
         super()._close()
