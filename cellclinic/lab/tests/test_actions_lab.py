@@ -26,7 +26,7 @@ from cellclinic.notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 
-QC_PAGE_QUERIES = 3 + 2 + 1 + 1 + 4 + 1
+QC_PAGE_QUERIES = 3 + 1 + 1 + 1 + 3 + 1
 ARRIVED = {"accepted": "accept", "temperature_c": "5.5", "condition": "Sealed, cold packs intact"}
 
 
@@ -339,9 +339,9 @@ def test_the_qc_page_reads_a_pinned_number_of_queries(client, lab_li, qc_pending
     path = f"/lab/batches/{qc_pending.batch.pk}/qc/"
     client.force_login(lab_li)
     client.get(path)
-    # The session, the user and the roles (3); the clinics the lab serves, read twice by the batch's gate
-    # (2); the batch; its QC results with who entered them; the Lab link's count: the clinics served
-    # and one count each of specimens, batches and products (4); the unread notifications.
+    # The session, the user and the roles (3); the clinics the lab serves, read once for the request (1);
+    # the batch; its QC results with who entered them; the Lab link's count: one count each of
+    # specimens, batches and products (3); the unread notifications.
     with django_assert_num_queries(QC_PAGE_QUERIES):
         assert client.get(path).status_code == 200
     enter_results(qc_pending.batch, qc_pending.technician)

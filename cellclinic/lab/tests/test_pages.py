@@ -402,10 +402,10 @@ def _grow(story, technician, each: int) -> None:
 # What each page lists: the specimen's timeline, batches and the specimens it replaces or that replace
 # it; the batch's QC results, steps, deviations, reagent lots and products; the product's timeline.
 PAGE_READS = {"specimen": 3, "batch": 5, "product": 1}
-# Lab staff: the session, the user and the roles (3); the clinics their lab serves, read twice by the
-# record's gate (2); the record; the access log's insert; the Lab link's count: the clinics served,
-# once, and one count each of specimens, batches and products (4); the unread notifications.
-LAB_PAGE_QUERIES = 3 + 2 + 1 + 1 + 4 + 1
+# Lab staff: the session, the user and the roles (3); the clinics their lab serves, read once for the
+# request (1); the record; the access log's insert; the Lab link's count: one count each of specimens,
+# batches and products (3); the unread notifications.
+LAB_PAGE_QUERIES = 3 + 1 + 1 + 1 + 3 + 1
 # Clinic staff: the session, the user and the roles (3); the record; the patient behind its chain of
 # identity; the access log's insert; the navigation's counts of new requests and unread notifications.
 CLINIC_PAGE_QUERIES = 3 + 1 + 1 + 1 + 2
