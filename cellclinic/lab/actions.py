@@ -26,7 +26,9 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.views.decorators.http import require_http_methods, require_POST
 
+from cellclinic.accounts.access import staff_site_ids
 from cellclinic.accounts.models import Site, User
+from cellclinic.accounts.roles import Permission
 from cellclinic.accounts.throttle import with_password_entry
 from cellclinic.audit.services import record_read
 from cellclinic.catalogue.registry import get_catalogue, therapy_name
@@ -513,12 +515,17 @@ def batch_start(request, batch_id: int):
         if lot.expires_on is None or lot.expires_on >= today
     ]
     form = lab_forms.BatchStartForm(_post(request), lots=lots)
+    records = available.reagent_lot_create(request.user, [batch.lab_id]).allowed
     page = _batch_page(
         batch,
         "Start processing",
         "Start processing",
         intro="You become the batch's processor: someone else releases it."
         + ("" if lots else " No reagent lot in date is recorded at this lab."),
+        template="lab/actions/batch_start.html",
+        extra={
+            "record_reagent": f"{reverse('lab:reagent_lot_create')}?batch={batch.pk}" if records else "",
+        },
     )
 
     def start(data):
@@ -591,6 +598,35 @@ def batch_fail(request, batch_id: int):
         page=page,
         perform=lambda data: services.batch_fail(actor=request.user, batch=batch, **data),
         done=_to_batch("The failed culture is recorded and the clinic is told."),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@_says_why
+def batch_cancel(request, batch_id: int):
+    """Cancel a planned batch that will not be processed: its processing slot is freed."""
+    batch = _batch(request, batch_id)
+    form = lab_forms.ReasonForm(_post(request), label="Why it is cancelled")
+    source = (
+        "the specimen stays at the lab, where another batch can be planned for it."
+        if batch.specimen_id
+        else "its doses go back to the donor lot."
+    )
+    page = _batch_page(
+        batch,
+        "Cancel the batch",
+        "Record the cancellation",
+        danger=True,
+        intro=f"The batch will not be processed. Its processing slot is freed, and {source}",
+    )
+    return _action(
+        request,
+        form=form,
+        verdict=available.batch_cancel(request.user, batch),
+        page=page,
+        perform=lambda data: services.batch_cancel(actor=request.user, batch=batch, **data),
+        done=_to_batch(f"Batch {batch.code} is cancelled."),
     )
 
 
@@ -881,6 +917,32 @@ def batch_ship(request, batch_id: int):
     )
 
 
+@login_required
+@require_http_methods(["GET", "POST"])
+@_says_why
+def banked_cells_dispose(request, batch_id: int):
+    """Record that the cells a batch kept frozen were disposed of."""
+    batch = _batch(request, batch_id)
+    form = lab_forms.ReasonForm(
+        _post(request),
+        label="Why they are disposed of",
+        help_text="For example: the storage consent has ended, or the patient withdrew their consent.",
+    )
+    page = _batch_page(batch, "Dispose of the banked cells", "Record the disposal", danger=True)
+    if batch.banked_vials:
+        until = f", kept until {batch.banked_until:%-d %b %Y}" if batch.banked_until else ""
+        vials = f"{batch.banked_vials} vial{'s' if batch.banked_vials != 1 else ''}"
+        page.facts.append(("Banked cells", vials + until))
+    return _action(
+        request,
+        form=form,
+        verdict=available.banked_cells_dispose(request.user, batch),
+        page=page,
+        perform=lambda data: services.banked_cells_dispose(actor=request.user, batch=batch, **data),
+        done=_to_batch("The disposal of the banked cells is recorded."),
+    )
+
+
 # --- products ------------------------------------------------------------------------------------------
 
 
@@ -1025,6 +1087,105 @@ def donor_lot_eligibility(request, lot_id: int):
         page=page,
         perform=lambda data: services.donor_lot_document_eligibility(actor=user, lot=lot),
         done=lambda done: (reverse("lab:donor_lot", args=[done.pk]), "Donor eligibility is documented."),
+    )
+
+
+# --- recording reagent and donor lots ------------------------------------------------------------------
+
+
+def _lab_staff(request) -> set[int]:
+    """The labs the reader works at; anyone who works at none gets the answer a missing page gets."""
+    labs = staff_site_ids(request.user, Permission.LAB_VIEW)
+    if not labs:
+        raise Http404(selectors.NOT_FOUND)
+    return labs
+
+
+def _lot_labs(request) -> list[Site]:
+    """The labs where the reader records lots; holding that nowhere, the labs they work at (where the
+    service says why not)."""
+    ids = available.recording_labs(request.user) or _lab_staff(request)
+    labs = list(Site.objects.filter(pk__in=ids, kind=Site.Kind.LAB).order_by("name", "id"))
+    if not labs:
+        raise Http404(selectors.NOT_FOUND)
+    return labs
+
+
+def _for_lab(labs: list[Site]) -> str:
+    return f"For {labs[0].name}. " if len(labs) == 1 else ""
+
+
+def _starting(request) -> Batch | None:
+    """The batch whose start page (?batch=) sent the reader to record a reagent lot, or None."""
+    wanted = request.GET.get("batch")
+    if not wanted:
+        return None
+    if not wanted.isdigit():
+        raise Http404(selectors.NOT_FOUND)
+    return _batch(request, int(wanted))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@_says_why
+def reagent_lot_create(request):
+    """Record a lot of a reagent or medium; from a batch's start page, back to it to choose the lot."""
+    user = request.user
+    _lab_staff(request)
+    batch = _starting(request)
+    labs = [batch.lab] if batch is not None else _lot_labs(request)
+    if batch is not None:
+        back, back_label = (
+            reverse("lab:batch_start", args=[batch.pk]),
+            f"Batch {batch.code}: start processing",
+        )
+    else:
+        back, back_label = reverse("lab:reagent_lots"), "Reagent lots"
+    page = Page(
+        title="Record a reagent lot",
+        back=back,
+        back_label=back_label,
+        button="Record the lot",
+        intro=_for_lab(labs)
+        + "Each lot chosen when processing starts is traced to every product it touches.",
+    )
+    return _action(
+        request,
+        form=lab_forms.ReagentLotForm(_post(request), labs=labs),
+        verdict=available.reagent_lot_create(user, [lab.pk for lab in labs]),
+        page=page,
+        perform=lambda data: services.reagent_lot_create(actor=user, **data),
+        done=lambda lot: (back, f"{lot} is recorded."),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@_says_why
+def donor_lot_create(request):
+    """Record a lot of donor cells with its donor screening results as far as they are known."""
+    user = request.user
+    labs = _lot_labs(request)
+    page = Page(
+        title="Record a donor lot",
+        back=reverse("lab:donor_lots"),
+        back_label="Donor lots",
+        button="Record the lot",
+        intro=_for_lab(labs) + "No product made from the lot is released until a QA reviewer has "
+        "documented donor eligibility: every donor test recorded and negative, and the lot unexpired.",
+        template="lab/actions/donor_lot.html",
+    )
+    form = lab_forms.DonorLotForm(_post(request), labs=labs, therapies=available.donor_therapies())
+    return _action(
+        request,
+        form=form,
+        verdict=available.donor_lot_create(user, [lab.pk for lab in labs]),
+        page=page,
+        perform=lambda data: services.donor_lot_create(actor=user, **data),
+        done=lambda lot: (
+            reverse("lab:donor_lot", args=[lot.pk]),
+            f"Donor lot {lot.lot_number} is recorded.",
+        ),
     )
 
 

@@ -53,6 +53,7 @@ P = Permission
 
 NOT_ALL_PASS = "Release needs every release criterion to pass; {count} of {total} do not yet."
 NOTHING_TO_PACK = "No released product of this batch is waiting to be packed."
+NO_DONOR_THERAPY = "No therapy in the catalogue is made from donor cells, so no donor lot can be recorded."
 NOT_RECEIVED_YET = (
     "The product has not been received at the clinic yet: receive it, then check it at the bedside."
 )
@@ -324,6 +325,20 @@ def batch_fail(user: User, batch: Batch) -> Verdict:
     )
 
 
+def batch_cancel(user: User, batch: Batch) -> Verdict:
+    """Cancel a batch that is planned and not started: its slot is freed."""
+    return _lab_work(user, batch) or _first(
+        lambda: _refusal(states.BATCH_STATES, batch.status, states.BATCH_CANCELLED)
+    )
+
+
+def banked_cells_dispose(user: User, batch: Batch) -> Verdict:
+    """Record the disposal of the cells BATCH keeps frozen: its lab's technicians or QA reviewers."""
+    if not (_processes(user, batch.lab_id) or _releases(user, batch.lab_id)):
+        return forbidden(services.CANNOT_PROCESS)
+    return _first(lambda: "" if batch.banked_vials else services.NO_BANKED_CELLS)
+
+
 def batch_finish(user: User, batch: Batch) -> Verdict:
     return _lab_work(user, batch) or _first(
         lambda: _refusal(states.BATCH_STATES, batch.status, states.BATCH_QC_PENDING),
@@ -521,6 +536,32 @@ def donor_lot_eligibility(user: User, lot: DonorLot) -> Verdict:
     )
 
 
+def recording_labs(user: User) -> set[int]:
+    """The labs where USER records reagent and donor lots (the services' rule: LAB_PROCESS there)."""
+    return staff_site_ids(user, P.LAB_PROCESS)
+
+
+def reagent_lot_create(user: User, lab_ids: Iterable[int]) -> Verdict:
+    """Record a reagent lot at one of the labs LAB_IDS."""
+    if not recording_labs(user) & set(lab_ids):
+        return forbidden(services.CANNOT_PROCESS)
+    return ALLOWED
+
+
+def donor_therapies() -> list[tuple[str, str]]:
+    """(code, name) of each therapy in the catalogue made from donor cells, by name."""
+    therapies = get_catalogue().therapies.values()
+    found = [(t.code, t.name) for t in therapies if t.cell_source == CellSource.ALLOGENEIC]
+    return sorted(found, key=lambda item: item[1].casefold())
+
+
+def donor_lot_create(user: User, lab_ids: Iterable[int]) -> Verdict:
+    """Record a donor lot at one of the labs LAB_IDS, for a therapy made from donor cells."""
+    if not recording_labs(user) & set(lab_ids):
+        return forbidden(services.CANNOT_PROCESS)
+    return ALLOWED if donor_therapies() else not_now(NO_DONOR_THERAPY)
+
+
 # --- what each detail page offers ----------------------------------------------------------------------
 
 
@@ -567,6 +608,7 @@ def batch_offer(user: User, batch: Batch, *, outcomes: Sequence[str], steps, pro
     offer.add(batch_finish(user, batch), "Finish processing", href("lab:batch_finish"))
     offer.add(batch_deviation(user, batch), "Record a deviation", href("lab:batch_deviation"))
     offer.add(batch_fail(user, batch), "Record a failed culture", href("lab:batch_fail"))
+    offer.add(batch_cancel(user, batch), "Cancel the batch", href("lab:batch_cancel"))
     release = batch_release(user, batch, outcomes=outcomes, steps=steps, products=products)
     # Why a batch waiting for release cannot be released by this reviewer: said on the page.
     waits = states.BATCH_STATES.allows(batch.status, states.BATCH_RELEASED)
@@ -581,6 +623,9 @@ def batch_offer(user: User, batch: Batch, *, outcomes: Sequence[str], steps, pro
     packed = next((p for p in products if p.shipment_id and p.status == states.PRODUCT_RELEASED), None)
     if packed is not None:
         _shipment_actions(offer, user, packed.shipment)
+    offer.add(
+        banked_cells_dispose(user, batch), "Dispose of the banked cells", href("lab:banked_cells_dispose")
+    )
     return offer
 
 
@@ -607,6 +652,22 @@ def donor_lot_offer(user: User, lot: DonorLot) -> Offer:
     verdict = donor_lot_eligibility(user, lot)
     href = reverse("lab:donor_lot_eligibility", args=[lot.pk])
     offer.add(verdict, "Document donor eligibility", href, primary=True, say_why=not lot.eligible)
+    return offer
+
+
+def donor_lots_offer(user: User) -> Offer:
+    """What the donor lots page offers: record a lot, at a lab where the reader processes."""
+    offer = Offer()
+    verdict = donor_lot_create(user, recording_labs(user))
+    offer.add(verdict, "Record a donor lot", reverse("lab:donor_lot_create"), primary=True, say_why=True)
+    return offer
+
+
+def reagent_lots_offer(user: User) -> Offer:
+    """What the reagent lots page offers: record a lot, at a lab where the reader processes."""
+    offer = Offer()
+    verdict = reagent_lot_create(user, recording_labs(user))
+    offer.add(verdict, "Record a reagent lot", reverse("lab:reagent_lot_create"), primary=True)
     return offer
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from cellclinic.core.forms import TextForm, password_field
 from cellclinic.lab import services
+from cellclinic.lab.donor import DONOR_TESTS, MAX_RESULT_LENGTH
 from cellclinic.lab.models import Specimen
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -269,6 +270,74 @@ class ReasonSignForm(SignForm):
 
 class ConfirmForm(LabForm):
     """An action that takes nothing but the button pressed."""
+
+
+# --- reagent and donor lots -------------------------------------------------------------------------------
+
+
+class LotForm(LabForm):
+    """A lot recorded at a lab: which lab is asked only of someone who works at more than one (LABS)."""
+
+    lab = forms.TypedChoiceField(label="Lab", coerce=int)
+
+    def __init__(self, *args, labs, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.labs = list(labs)
+        if len(self.labs) > 1:
+            self.fields["lab"].choices = [("", "Choose the lab")] + [(lab.pk, lab.name) for lab in self.labs]
+        else:
+            del self.fields["lab"]
+
+    def service_data(self) -> dict:
+        data = dict(self.cleaned_data)
+        chosen = data.pop("lab", None)
+        data["lab"] = next((lab for lab in self.labs if lab.pk == chosen), self.labs[0])
+        return data
+
+
+class ReagentLotForm(LotForm):
+    field_order = ["lab", "name", "lot_number", "expires_on"]
+
+    name = forms.CharField(
+        label="Reagent or medium", max_length=120, help_text="For example: DMEM culture medium."
+    )
+    lot_number = forms.CharField(label="Lot number", max_length=40)
+    expires_on = forms.DateField(
+        label="Expires on",
+        required=False,
+        widget=DATE_INPUT,
+        help_text="Leave empty when the lot has no expiry date. A lot past its expiry is not offered "
+        "when processing starts.",
+    )
+
+
+class DonorLotForm(LotForm):
+    """A lot of donor cells with its donor screening results as far as they are known (one field a test)."""
+
+    field_order = ["lab", "lot_number", "therapy_code", "expires_on", "quantity"]
+    screening_tests = frozenset(DONOR_TESTS)
+
+    lot_number = forms.CharField(label="Lot number", max_length=40)
+    therapy_code = forms.ChoiceField(label="Therapy")
+    expires_on = forms.DateField(label="Expires on", widget=DATE_INPUT)
+    quantity = _whole(
+        "Quantity", low=1, high=services.MAX_LOT_QUANTITY, help_text="How many doses or vials the lot holds."
+    )
+
+    def __init__(self, *args, therapies, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["therapy_code"].choices = [("", "Choose the therapy"), *therapies]
+        for test, label in DONOR_TESTS.items():
+            self.fields[test] = forms.CharField(label=label, max_length=MAX_RESULT_LENGTH, required=False)
+
+    def screening_fields(self) -> list:
+        return [self[test] for test in DONOR_TESTS]
+
+    def service_data(self) -> dict:
+        data = super().service_data()
+        results = {test: data.pop(test) for test in DONOR_TESTS}
+        data["screening"] = {test: result for test, result in results.items() if result}
+        return data
 
 
 # --- the bedside ------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The lab's pages: what waits, specimens, batches, products, their labels, and donor lots.
+"""The lab's pages: what waits, specimens, batches, products, their labels, and donor and reagent lots.
 
 Lab staff (LAB_VIEW) and clinic staff (PATIENT_VIEW) read the same pages, each scoped by the lab's
 selectors: a record out of reach answers as a missing one does (404). Lab staff read chain-of-identity
@@ -475,11 +475,14 @@ def donor_lot_list(request):
     page = Paginator(lots, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
+    offer = available.donor_lots_offer(user)
     context = {
         "nav_active": "lab",
         "lots": [(lot, therapy_name(lot.therapy_code)) for lot in page.object_list],
         "window": PageWindow(page=page, querystring=params.urlencode()),
         "today": timezone.localdate(),
+        "actions": offer.actions,
+        "action_notes": offer.notes,
     }
     return render(request, "lab/donor_lots.html", context)
 
@@ -529,3 +532,28 @@ def donor_lot_detail(request, lot_id: int):
         "action_notes": offer.notes,
     }
     return render(request, "lab/donor_lot.html", context)
+
+
+# Reagent lots ---------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def reagent_lot_list(request):
+    """The lab's reagent and medium lots by name, with their expiry."""
+    user = request.user
+    require_permission(user, Permission.LAB_VIEW)
+    lots = selectors.reagent_lots_for(user).order_by("name", "lot_number", "id")
+    page = Paginator(lots, PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    offer = available.reagent_lots_offer(user)
+    context = {
+        "nav_active": "lab",
+        "lots": page.object_list,
+        "window": PageWindow(page=page, querystring=params.urlencode()),
+        "today": timezone.localdate(),
+        "actions": offer.actions,
+        "action_notes": offer.notes,
+    }
+    return render(request, "lab/reagent_lots.html", context)
