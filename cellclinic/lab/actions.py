@@ -37,8 +37,9 @@ from cellclinic.core.forms import add_service_errors
 from cellclinic.lab import administration, available, release, selectors, services, states
 from cellclinic.lab import forms as lab_forms
 from cellclinic.lab.available import Verdict
-from cellclinic.lab.models import Batch, BedsideCheck, Product, QCResult, Shipment, Specimen
-from cellclinic.lab.views import din_of, qc_lines
+from cellclinic.lab.donor import DONOR_TESTS, eligibility_problems
+from cellclinic.lab.models import Batch, BedsideCheck, DonorLot, Product, QCResult, Shipment, Specimen
+from cellclinic.lab.views import din_of, qc_lines, screening_rows
 from cellclinic.treatment.selectors import plan_get_for_staff
 
 NOTHING_CHANGED = "Nothing was changed."
@@ -1062,10 +1063,8 @@ def product_dispose(request, din: str):
 @_says_why
 def donor_lot_eligibility(request, lot_id: int):
     """Document a donor lot's eligibility (QA), once every donor test is recorded and negative."""
-    user = _reader(request)
-    lot = selectors.donor_lots_for(user).select_related("site").filter(pk=lot_id).first()
-    if lot is None:
-        raise Http404(selectors.NOT_FOUND)
+    user = request.user
+    lot = _donor_lot(request, lot_id)
     page = Page(
         about="About the lot",
         title="Document donor eligibility",
@@ -1074,11 +1073,7 @@ def donor_lot_eligibility(request, lot_id: int):
         button="Document eligibility",
         intro="Every donor test is recorded and negative, and the lot is unexpired: products made from it "
         "may then be released.",
-        facts=[
-            ("Lot", lot.lot_number),
-            ("Therapy", therapy_name(lot.therapy_code)),
-            ("Expires", f"{lot.expires_on:%-d %b %Y}"),
-        ],
+        facts=_lot_facts(lot),
     )
     return _action(
         request,
@@ -1087,6 +1082,107 @@ def donor_lot_eligibility(request, lot_id: int):
         page=page,
         perform=lambda data: services.donor_lot_document_eligibility(actor=user, lot=lot),
         done=lambda done: (reverse("lab:donor_lot", args=[done.pk]), "Donor eligibility is documented."),
+    )
+
+
+def _donor_lot(request, lot_id: int, *related: str) -> DonorLot:
+    """A donor lot of the reader's lab; anyone else gets the answer a missing page gets."""
+    user = _reader(request)
+    lot = selectors.donor_lots_for(user).select_related("site", *related).filter(pk=lot_id).first()
+    if lot is None:
+        raise Http404(selectors.NOT_FOUND)
+    return lot
+
+
+def _lot_facts(lot: DonorLot) -> list[tuple[str, str]]:
+    return [
+        ("Lot", lot.lot_number),
+        ("Therapy", therapy_name(lot.therapy_code)),
+        ("Expires", f"{lot.expires_on:%-d %b %Y}"),
+    ]
+
+
+def _recorded(screening: object) -> list[tuple[str, str]]:
+    """(test, result) for every donor test, "" where no result is recorded, then any other entry of the
+    lot's screening record as it was recorded."""
+    rows = dict(screening_rows(screening))
+    tests = [(label, rows.pop(test, "")) for test, label in DONOR_TESTS.items()]
+    return tests + list(rows.items())
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@_says_why
+def donor_lot_screening(request, lot_id: int):
+    """Record donor test results that came after the lot was recorded (NAT results often come later),
+    or replace one, while donor eligibility is not documented."""
+    user = request.user
+    lot = _donor_lot(request, lot_id)
+    page = Page(
+        about="About the lot",
+        title="Record screening results",
+        back=reverse("lab:donor_lot", args=[lot.pk]),
+        back_label=f"Donor lot {lot.lot_number}",
+        button="Record the results",
+        facts=_lot_facts(lot),
+        template="lab/actions/donor_lot_screening.html",
+        extra={"recorded": _recorded(lot.screening)},
+    )
+
+    def done(saved: DonorLot) -> tuple[str, str]:
+        message = "The screening results are recorded."
+        if not eligibility_problems(saved.screening):
+            message += (
+                " Every donor test now has a negative result: a QA reviewer can document donor eligibility."
+            )
+        return reverse("lab:donor_lot", args=[saved.pk]), message
+
+    return _action(
+        request,
+        form=lab_forms.DonorScreeningForm(_post(request), recorded=lot.screening),
+        verdict=available.donor_lot_screening(user, lot),
+        page=page,
+        perform=lambda data: services.donor_lot_screening_record(actor=user, lot=lot, **data),
+        done=done,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@_says_why
+def donor_lot_plan_batch(request, lot_id: int):
+    """Book a batch of a donor lot's cells in the lab's earliest free processing slot."""
+    user = request.user
+    lot = _donor_lot(request, lot_id, "site__lab_profile")
+    batches = list(lot.batches.only("donor_lot_id", "status", "doses_planned"))
+    left = available.doses_left(lot, batches)
+    verdict = available.batch_plan_from_lot(user, lot, batches, ready=available.lab_ready(lot))
+    therapy = get_catalogue().therapies.get(lot.therapy_code)
+    slot = None
+    if verdict.allowed:
+        slot = services.earliest_processing(lab=lot.site, therapy=therapy, wanted=timezone.localdate())
+    doses = min(_doses_of(therapy.code, therapy.version), left) if therapy is not None else 1
+    page = Page(
+        about="About the lot",
+        title="Plan a batch",
+        back=reverse("lab:donor_lot", args=[lot.pk]),
+        back_label=f"Donor lot {lot.lot_number}",
+        button="Plan the batch",
+        intro="The batch takes the earliest processing slot free for the protocol's whole processing time.",
+        facts=[*_lot_facts(lot), ("Doses left", f"{max(left, 0)} of {lot.quantity}")],
+        template="lab/actions/batch_plan_lot.html",
+        extra={"slot": slot, "eligible": lot.eligible},
+    )
+    return _action(
+        request,
+        form=lab_forms.BatchPlanForm(_post(request), initial={"doses": max(doses, 1)}),
+        verdict=verdict,
+        page=page,
+        perform=lambda data: services.batch_plan(actor=user, donor_lot=lot, **data),
+        done=lambda batch: (
+            reverse("lab:batch", args=[batch.pk]),
+            f"Batch {batch.code} is planned: its slot starts {batch.slot_start:%-d %b %Y}.",
+        ),
     )
 
 

@@ -299,6 +299,8 @@ def batch_detail(request, batch_id: int):
         ),
         "corrected": [result for result in results if result.status == states.QC_CORRECTED],
         "products": products,
+        # Banked cells keep their storage date when they are disposed of; a batch that banked none has none.
+        "banked_disposed": not batch.banked_vials and batch.banked_until is not None,
         "sees_donor_lots": has_permission(user, Permission.LAB_VIEW),
         "actions": offer.actions,
         "action_notes": offer.notes,
@@ -513,13 +515,14 @@ def donor_lot_detail(request, lot_id: int):
     require_permission(user, Permission.LAB_VIEW)
     lot = (
         selectors.donor_lots_for(user)
-        .select_related("site", "eligibility_documented_by", "created_by")
+        .select_related("site__lab_profile", "eligibility_documented_by", "created_by")
         .filter(pk=lot_id)
         .first()
     )
     if lot is None:
         raise Http404(selectors.NOT_FOUND)
-    offer = available.donor_lot_offer(user, lot)
+    batches = list(lot.batches.order_by("-created_at", "-id"))
+    offer = available.donor_lot_offer(user, lot, batches=batches, ready=available.lab_ready(lot))
     _record_read(request, lot, DonorLot.AUDIT_OBJECT_TYPE, None, lot=lot.lot_number)
     context = {
         "nav_active": "lab",
@@ -527,7 +530,7 @@ def donor_lot_detail(request, lot_id: int):
         "therapy_name": therapy_name(lot.therapy_code),
         "screening": screening_rows(lot.screening),
         "expired": lot.expires_on < timezone.localdate(),
-        "batches": list(lot.batches.order_by("-created_at", "-id")),
+        "batches": batches,
         "actions": offer.actions,
         "action_notes": offer.notes,
     }

@@ -45,6 +45,8 @@ def action_pages(made, lot, check_id: int) -> dict[str, str]:
         "products/<str:din>/recall/": f"/lab/products/{product.din}/recall/",
         "products/<str:din>/dispose/": f"/lab/products/{product.din}/dispose/",
         "donor-lots/new/": "/lab/donor-lots/new/",
+        "donor-lots/<int:lot_id>/screening/": f"/lab/donor-lots/{lot.pk}/screening/",
+        "donor-lots/<int:lot_id>/plan-batch/": f"/lab/donor-lots/{lot.pk}/plan-batch/",
         "donor-lots/<int:lot_id>/eligibility/": f"/lab/donor-lots/{lot.pk}/eligibility/",
         "reagent-lots/new/": "/lab/reagent-lots/new/",
         "bedside/": "/lab/bedside/",

@@ -318,7 +318,9 @@ def test_the_banked_cells_are_disposed_of_with_the_reason(client, request, banke
     assert (event.actor, event.reason, event.before["banked_vials"]) == (user, "The storage consent ended", 2)
     detail = client.get(response["Location"]).content.decode()
     assert "The disposal of the banked cells is recorded." in detail
-    assert "Dispose of the banked cells" not in offered(detail) and "Banked cells" not in detail
+    assert "Dispose of the banked cells" not in offered(detail)
+    until = f'<time datetime="{batch.banked_until:%Y-%m-%d}">{batch.banked_until:%-d %b %Y}</time>'
+    assert f"<dt>Banked cells</dt><dd>Disposed of (they were to be kept until {until})</dd>" in detail
 
 
 def test_cells_already_disposed_of_are_not_disposed_of_again(client, lab_li, banked):
@@ -335,7 +337,7 @@ def test_cells_already_disposed_of_are_not_disposed_of_again(client, lab_li, ban
 
 def test_a_batch_without_banked_cells_offers_no_disposal(client, lab_li, in_process):
     detail = page(client, lab_li, f"/lab/batches/{in_process.batch.pk}/")
-    assert "Dispose of the banked cells" not in offered(detail)
+    assert "Dispose of the banked cells" not in offered(detail) and "Banked cells" not in detail
 
 
 @pytest.mark.parametrize("persona", ["dr_ada", "nurse_bo"])
