@@ -26,7 +26,9 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from django.views.decorators.http import require_http_methods, require_POST
 
+from cellclinic.accounts.access import staff_site_ids
 from cellclinic.accounts.models import Site, User
+from cellclinic.accounts.roles import Permission
 from cellclinic.accounts.throttle import with_password_entry
 from cellclinic.audit.services import record_read
 from cellclinic.catalogue.registry import get_catalogue, therapy_name
@@ -35,8 +37,9 @@ from cellclinic.core.forms import add_service_errors
 from cellclinic.lab import administration, available, release, selectors, services, states
 from cellclinic.lab import forms as lab_forms
 from cellclinic.lab.available import Verdict
-from cellclinic.lab.models import Batch, BedsideCheck, Product, QCResult, Shipment, Specimen
-from cellclinic.lab.views import din_of, qc_lines
+from cellclinic.lab.donor import DONOR_TESTS, eligibility_problems
+from cellclinic.lab.models import Batch, BedsideCheck, DonorLot, Product, QCResult, Shipment, Specimen
+from cellclinic.lab.views import din_of, qc_lines, screening_rows
 from cellclinic.treatment.selectors import plan_get_for_staff
 
 NOTHING_CHANGED = "Nothing was changed."
@@ -513,12 +516,17 @@ def batch_start(request, batch_id: int):
         if lot.expires_on is None or lot.expires_on >= today
     ]
     form = lab_forms.BatchStartForm(_post(request), lots=lots)
+    records = available.reagent_lot_create(request.user, [batch.lab_id]).allowed
     page = _batch_page(
         batch,
         "Start processing",
         "Start processing",
         intro="You become the batch's processor: someone else releases it."
         + ("" if lots else " No reagent lot in date is recorded at this lab."),
+        template="lab/actions/batch_start.html",
+        extra={
+            "record_reagent": f"{reverse('lab:reagent_lot_create')}?batch={batch.pk}" if records else "",
+        },
     )
 
     def start(data):
@@ -591,6 +599,35 @@ def batch_fail(request, batch_id: int):
         page=page,
         perform=lambda data: services.batch_fail(actor=request.user, batch=batch, **data),
         done=_to_batch("The failed culture is recorded and the clinic is told."),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@_says_why
+def batch_cancel(request, batch_id: int):
+    """Cancel a planned batch that will not be processed: its processing slot is freed."""
+    batch = _batch(request, batch_id)
+    form = lab_forms.ReasonForm(_post(request), label="Why it is cancelled")
+    source = (
+        "the specimen stays at the lab, where another batch can be planned for it."
+        if batch.specimen_id
+        else "its doses go back to the donor lot."
+    )
+    page = _batch_page(
+        batch,
+        "Cancel the batch",
+        "Record the cancellation",
+        danger=True,
+        intro=f"The batch will not be processed. Its processing slot is freed, and {source}",
+    )
+    return _action(
+        request,
+        form=form,
+        verdict=available.batch_cancel(request.user, batch),
+        page=page,
+        perform=lambda data: services.batch_cancel(actor=request.user, batch=batch, **data),
+        done=_to_batch(f"Batch {batch.code} is cancelled."),
     )
 
 
@@ -881,6 +918,32 @@ def batch_ship(request, batch_id: int):
     )
 
 
+@login_required
+@require_http_methods(["GET", "POST"])
+@_says_why
+def banked_cells_dispose(request, batch_id: int):
+    """Record that the cells a batch kept frozen were disposed of."""
+    batch = _batch(request, batch_id)
+    form = lab_forms.ReasonForm(
+        _post(request),
+        label="Why they are disposed of",
+        help_text="For example: the storage consent has ended, or the patient withdrew their consent.",
+    )
+    page = _batch_page(batch, "Dispose of the banked cells", "Record the disposal", danger=True)
+    if batch.banked_vials:
+        until = f", kept until {batch.banked_until:%-d %b %Y}" if batch.banked_until else ""
+        vials = f"{batch.banked_vials} vial{'s' if batch.banked_vials != 1 else ''}"
+        page.facts.append(("Banked cells", vials + until))
+    return _action(
+        request,
+        form=form,
+        verdict=available.banked_cells_dispose(request.user, batch),
+        page=page,
+        perform=lambda data: services.banked_cells_dispose(actor=request.user, batch=batch, **data),
+        done=_to_batch("The disposal of the banked cells is recorded."),
+    )
+
+
 # --- products ------------------------------------------------------------------------------------------
 
 
@@ -1000,10 +1063,8 @@ def product_dispose(request, din: str):
 @_says_why
 def donor_lot_eligibility(request, lot_id: int):
     """Document a donor lot's eligibility (QA), once every donor test is recorded and negative."""
-    user = _reader(request)
-    lot = selectors.donor_lots_for(user).select_related("site").filter(pk=lot_id).first()
-    if lot is None:
-        raise Http404(selectors.NOT_FOUND)
+    user = request.user
+    lot = _donor_lot(request, lot_id)
     page = Page(
         about="About the lot",
         title="Document donor eligibility",
@@ -1012,11 +1073,7 @@ def donor_lot_eligibility(request, lot_id: int):
         button="Document eligibility",
         intro="Every donor test is recorded and negative, and the lot is unexpired: products made from it "
         "may then be released.",
-        facts=[
-            ("Lot", lot.lot_number),
-            ("Therapy", therapy_name(lot.therapy_code)),
-            ("Expires", f"{lot.expires_on:%-d %b %Y}"),
-        ],
+        facts=_lot_facts(lot),
     )
     return _action(
         request,
@@ -1025,6 +1082,206 @@ def donor_lot_eligibility(request, lot_id: int):
         page=page,
         perform=lambda data: services.donor_lot_document_eligibility(actor=user, lot=lot),
         done=lambda done: (reverse("lab:donor_lot", args=[done.pk]), "Donor eligibility is documented."),
+    )
+
+
+def _donor_lot(request, lot_id: int, *related: str) -> DonorLot:
+    """A donor lot of the reader's lab; anyone else gets the answer a missing page gets."""
+    user = _reader(request)
+    lot = selectors.donor_lots_for(user).select_related("site", *related).filter(pk=lot_id).first()
+    if lot is None:
+        raise Http404(selectors.NOT_FOUND)
+    return lot
+
+
+def _lot_facts(lot: DonorLot) -> list[tuple[str, str]]:
+    return [
+        ("Lot", lot.lot_number),
+        ("Therapy", therapy_name(lot.therapy_code)),
+        ("Expires", f"{lot.expires_on:%-d %b %Y}"),
+    ]
+
+
+def _recorded(screening: object) -> list[tuple[str, str]]:
+    """(test, result) for every donor test, "" where no result is recorded, then any other entry of the
+    lot's screening record as it was recorded."""
+    rows = dict(screening_rows(screening))
+    tests = [(label, rows.pop(test, "")) for test, label in DONOR_TESTS.items()]
+    return tests + list(rows.items())
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@_says_why
+def donor_lot_screening(request, lot_id: int):
+    """Record donor test results that came after the lot was recorded (NAT results often come later),
+    or replace one, while donor eligibility is not documented."""
+    user = request.user
+    lot = _donor_lot(request, lot_id)
+    page = Page(
+        about="About the lot",
+        title="Record screening results",
+        back=reverse("lab:donor_lot", args=[lot.pk]),
+        back_label=f"Donor lot {lot.lot_number}",
+        button="Record the results",
+        facts=_lot_facts(lot),
+        template="lab/actions/donor_lot_screening.html",
+        extra={"recorded": _recorded(lot.screening)},
+    )
+
+    def done(saved: DonorLot) -> tuple[str, str]:
+        message = "The screening results are recorded."
+        if not eligibility_problems(saved.screening):
+            message += (
+                " Every donor test now has a negative result: a QA reviewer can document donor eligibility."
+            )
+        return reverse("lab:donor_lot", args=[saved.pk]), message
+
+    return _action(
+        request,
+        form=lab_forms.DonorScreeningForm(_post(request), recorded=lot.screening),
+        verdict=available.donor_lot_screening(user, lot),
+        page=page,
+        perform=lambda data: services.donor_lot_screening_record(actor=user, lot=lot, **data),
+        done=done,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@_says_why
+def donor_lot_plan_batch(request, lot_id: int):
+    """Book a batch of a donor lot's cells in the lab's earliest free processing slot."""
+    user = request.user
+    lot = _donor_lot(request, lot_id, "site__lab_profile")
+    batches = list(lot.batches.only("donor_lot_id", "status", "doses_planned"))
+    left = available.doses_left(lot, batches)
+    verdict = available.batch_plan_from_lot(user, lot, batches, ready=available.lab_ready(lot))
+    therapy = get_catalogue().therapies.get(lot.therapy_code)
+    slot = None
+    if verdict.allowed:
+        slot = services.earliest_processing(lab=lot.site, therapy=therapy, wanted=timezone.localdate())
+    doses = min(_doses_of(therapy.code, therapy.version), left) if therapy is not None else 1
+    page = Page(
+        about="About the lot",
+        title="Plan a batch",
+        back=reverse("lab:donor_lot", args=[lot.pk]),
+        back_label=f"Donor lot {lot.lot_number}",
+        button="Plan the batch",
+        intro="The batch takes the earliest processing slot free for the protocol's whole processing time.",
+        facts=[*_lot_facts(lot), ("Doses left", f"{max(left, 0)} of {lot.quantity}")],
+        template="lab/actions/batch_plan_lot.html",
+        extra={"slot": slot, "eligible": lot.eligible},
+    )
+    return _action(
+        request,
+        form=lab_forms.BatchPlanForm(_post(request), initial={"doses": max(doses, 1)}),
+        verdict=verdict,
+        page=page,
+        perform=lambda data: services.batch_plan(actor=user, donor_lot=lot, **data),
+        done=lambda batch: (
+            reverse("lab:batch", args=[batch.pk]),
+            f"Batch {batch.code} is planned: its slot starts {batch.slot_start:%-d %b %Y}.",
+        ),
+    )
+
+
+# --- recording reagent and donor lots ------------------------------------------------------------------
+
+
+def _lab_staff(request) -> set[int]:
+    """The labs the reader works at; anyone who works at none gets the answer a missing page gets."""
+    labs = staff_site_ids(request.user, Permission.LAB_VIEW)
+    if not labs:
+        raise Http404(selectors.NOT_FOUND)
+    return labs
+
+
+def _lot_labs(request) -> list[Site]:
+    """The labs where the reader records lots; holding that nowhere, the labs they work at (where the
+    service says why not)."""
+    ids = available.recording_labs(request.user) or _lab_staff(request)
+    labs = list(Site.objects.filter(pk__in=ids, kind=Site.Kind.LAB).order_by("name", "id"))
+    if not labs:
+        raise Http404(selectors.NOT_FOUND)
+    return labs
+
+
+def _for_lab(labs: list[Site]) -> str:
+    return f"For {labs[0].name}. " if len(labs) == 1 else ""
+
+
+def _starting(request) -> Batch | None:
+    """The batch whose start page (?batch=) sent the reader to record a reagent lot, or None."""
+    wanted = request.GET.get("batch")
+    if not wanted:
+        return None
+    if not wanted.isdigit():
+        raise Http404(selectors.NOT_FOUND)
+    return _batch(request, int(wanted))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@_says_why
+def reagent_lot_create(request):
+    """Record a lot of a reagent or medium; from a batch's start page, back to it to choose the lot."""
+    user = request.user
+    _lab_staff(request)
+    batch = _starting(request)
+    labs = [batch.lab] if batch is not None else _lot_labs(request)
+    if batch is not None:
+        back, back_label = (
+            reverse("lab:batch_start", args=[batch.pk]),
+            f"Batch {batch.code}: start processing",
+        )
+    else:
+        back, back_label = reverse("lab:reagent_lots"), "Reagent lots"
+    page = Page(
+        title="Record a reagent lot",
+        back=back,
+        back_label=back_label,
+        button="Record the lot",
+        intro=_for_lab(labs)
+        + "Each lot chosen when processing starts is traced to every product it touches.",
+    )
+    return _action(
+        request,
+        form=lab_forms.ReagentLotForm(_post(request), labs=labs),
+        verdict=available.reagent_lot_create(user, [lab.pk for lab in labs]),
+        page=page,
+        perform=lambda data: services.reagent_lot_create(actor=user, **data),
+        done=lambda lot: (back, f"{lot} is recorded."),
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@_says_why
+def donor_lot_create(request):
+    """Record a lot of donor cells with its donor screening results as far as they are known."""
+    user = request.user
+    labs = _lot_labs(request)
+    page = Page(
+        title="Record a donor lot",
+        back=reverse("lab:donor_lots"),
+        back_label="Donor lots",
+        button="Record the lot",
+        intro=_for_lab(labs) + "No product made from the lot is released until a QA reviewer has "
+        "documented donor eligibility: every donor test recorded and negative, and the lot unexpired.",
+        template="lab/actions/donor_lot.html",
+    )
+    form = lab_forms.DonorLotForm(_post(request), labs=labs, therapies=available.donor_therapies())
+    return _action(
+        request,
+        form=form,
+        verdict=available.donor_lot_create(user, [lab.pk for lab in labs]),
+        page=page,
+        perform=lambda data: services.donor_lot_create(actor=user, **data),
+        done=lambda lot: (
+            reverse("lab:donor_lot", args=[lot.pk]),
+            f"Donor lot {lot.lot_number} is recorded.",
+        ),
     )
 
 

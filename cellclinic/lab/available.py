@@ -53,6 +53,8 @@ P = Permission
 
 NOT_ALL_PASS = "Release needs every release criterion to pass; {count} of {total} do not yet."
 NOTHING_TO_PACK = "No released product of this batch is waiting to be packed."
+NO_DONOR_THERAPY = "No therapy in the catalogue is made from donor cells, so no donor lot can be recorded."
+NOT_IN_CATALOGUE = "the lot's therapy ({code}) is not in the catalogue"
 NOT_RECEIVED_YET = (
     "The product has not been received at the clinic yet: receive it, then check it at the bedside."
 )
@@ -324,6 +326,20 @@ def batch_fail(user: User, batch: Batch) -> Verdict:
     )
 
 
+def batch_cancel(user: User, batch: Batch) -> Verdict:
+    """Cancel a batch that is planned and not started: its slot is freed."""
+    return _lab_work(user, batch) or _first(
+        lambda: _refusal(states.BATCH_STATES, batch.status, states.BATCH_CANCELLED)
+    )
+
+
+def banked_cells_dispose(user: User, batch: Batch) -> Verdict:
+    """Record the disposal of the cells BATCH keeps frozen: its lab's technicians or QA reviewers."""
+    if not (_processes(user, batch.lab_id) or _releases(user, batch.lab_id)):
+        return forbidden(services.CANNOT_PROCESS)
+    return _first(lambda: "" if batch.banked_vials else services.NO_BANKED_CELLS)
+
+
 def batch_finish(user: User, batch: Batch) -> Verdict:
     return _lab_work(user, batch) or _first(
         lambda: _refusal(states.BATCH_STATES, batch.status, states.BATCH_QC_PENDING),
@@ -521,6 +537,72 @@ def donor_lot_eligibility(user: User, lot: DonorLot) -> Verdict:
     )
 
 
+def donor_lot_screening(user: User, lot: DonorLot) -> Verdict:
+    """Record screening results on LOT: its lab's technicians, until donor eligibility is documented."""
+    if not _processes(user, lot.site_id):
+        return forbidden(services.CANNOT_PROCESS)
+    return _first(lambda: services.ELIGIBILITY_DOCUMENTED if lot.eligible else "")
+
+
+def doses_left(lot: DonorLot, batches: Iterable[Batch]) -> int:
+    """The doses LOT has left for new batches, BATCHES being all its batches: a failed, cancelled or
+    rejected batch gives its doses back (the services' count)."""
+    spent = sum(batch.doses_planned for batch in batches if batch.status not in services.DOSES_RETURNED)
+    return lot.quantity - spent
+
+
+def lab_ready(lot: DonorLot) -> bool:
+    """True when LOT's lab has its profile (facility and processing slots), read with the lot's
+    `site__lab_profile`."""
+    return hasattr(lot.site, "lab_profile")
+
+
+def batch_plan_from_lot(user: User, lot: DonorLot, batches: Sequence[Batch], *, ready: bool) -> Verdict:
+    """Plan a batch of LOT's donor cells, whose batches are BATCHES; READY tells whether the lab has its
+    profile. As services.batch_plan: the lab's technicians, a therapy of the catalogue made from donor
+    cells, an unexpired lot with a dose left. Donor eligibility is needed to release the products, not
+    to plan the batch."""
+    if not _processes(user, lot.site_id):
+        return forbidden(services.CANNOT_PROCESS)
+    therapy = get_catalogue().therapies.get(lot.therapy_code)
+    left = doses_left(lot, batches)
+    return _first(
+        lambda: "" if therapy is not None else NOT_IN_CATALOGUE.format(code=lot.therapy_code),
+        lambda: "" if therapy.cell_source == CellSource.ALLOGENEIC else services.LOT_NOT_DONOR,
+        lambda: (
+            services.LOT_EXPIRED.format(day=lot.expires_on) if lot.expires_on < timezone.localdate() else ""
+        ),
+        lambda: "" if left >= 1 else services.TOO_FEW_DOSES_LEFT.format(left=max(left, 0)),
+        lambda: "" if ready else services.LAB_NOT_READY,
+    )
+
+
+def recording_labs(user: User) -> set[int]:
+    """The labs where USER records reagent and donor lots (the services' rule: LAB_PROCESS there)."""
+    return staff_site_ids(user, P.LAB_PROCESS)
+
+
+def reagent_lot_create(user: User, lab_ids: Iterable[int]) -> Verdict:
+    """Record a reagent lot at one of the labs LAB_IDS."""
+    if not recording_labs(user) & set(lab_ids):
+        return forbidden(services.CANNOT_PROCESS)
+    return ALLOWED
+
+
+def donor_therapies() -> list[tuple[str, str]]:
+    """(code, name) of each therapy in the catalogue made from donor cells, by name."""
+    therapies = get_catalogue().therapies.values()
+    found = [(t.code, t.name) for t in therapies if t.cell_source == CellSource.ALLOGENEIC]
+    return sorted(found, key=lambda item: item[1].casefold())
+
+
+def donor_lot_create(user: User, lab_ids: Iterable[int]) -> Verdict:
+    """Record a donor lot at one of the labs LAB_IDS, for a therapy made from donor cells."""
+    if not recording_labs(user) & set(lab_ids):
+        return forbidden(services.CANNOT_PROCESS)
+    return ALLOWED if donor_therapies() else not_now(NO_DONOR_THERAPY)
+
+
 # --- what each detail page offers ----------------------------------------------------------------------
 
 
@@ -567,6 +649,7 @@ def batch_offer(user: User, batch: Batch, *, outcomes: Sequence[str], steps, pro
     offer.add(batch_finish(user, batch), "Finish processing", href("lab:batch_finish"))
     offer.add(batch_deviation(user, batch), "Record a deviation", href("lab:batch_deviation"))
     offer.add(batch_fail(user, batch), "Record a failed culture", href("lab:batch_fail"))
+    offer.add(batch_cancel(user, batch), "Cancel the batch", href("lab:batch_cancel"))
     release = batch_release(user, batch, outcomes=outcomes, steps=steps, products=products)
     # Why a batch waiting for release cannot be released by this reviewer: said on the page.
     waits = states.BATCH_STATES.allows(batch.status, states.BATCH_RELEASED)
@@ -581,6 +664,9 @@ def batch_offer(user: User, batch: Batch, *, outcomes: Sequence[str], steps, pro
     packed = next((p for p in products if p.shipment_id and p.status == states.PRODUCT_RELEASED), None)
     if packed is not None:
         _shipment_actions(offer, user, packed.shipment)
+    offer.add(
+        banked_cells_dispose(user, batch), "Dispose of the banked cells", href("lab:banked_cells_dispose")
+    )
     return offer
 
 
@@ -602,11 +688,51 @@ def product_offer(user: User, product: Product, *, shipment: Shipment | None, ev
     return offer
 
 
-def donor_lot_offer(user: User, lot: DonorLot) -> Offer:
+def donor_lot_offer(user: User, lot: DonorLot, *, batches: Sequence[Batch], ready: bool) -> Offer:
+    """What the donor lot page offers: QA documents eligibility; the lab's technicians record screening
+    results while it is not documented, and plan batches of the lot (BATCHES: all of them; READY: the
+    lab has its profile)."""
     offer = Offer()
+    href = lambda name: reverse(name, args=[lot.pk])  # noqa: E731
     verdict = donor_lot_eligibility(user, lot)
-    href = reverse("lab:donor_lot_eligibility", args=[lot.pk])
-    offer.add(verdict, "Document donor eligibility", href, primary=True, say_why=not lot.eligible)
+    offer.add(
+        verdict,
+        "Document donor eligibility",
+        href("lab:donor_lot_eligibility"),
+        primary=True,
+        say_why=not lot.eligible,
+    )
+    offer.add(
+        donor_lot_screening(user, lot),
+        "Record screening results",
+        href("lab:donor_lot_screening"),
+        primary=True,
+    )
+    # An expired lot says so on its page already.
+    expired = lot.expires_on < timezone.localdate()
+    offer.add(
+        batch_plan_from_lot(user, lot, batches, ready=ready),
+        "Plan a batch",
+        href("lab:donor_lot_plan_batch"),
+        primary=lot.eligible,
+        say_why=not expired,
+    )
+    return offer
+
+
+def donor_lots_offer(user: User) -> Offer:
+    """What the donor lots page offers: record a lot, at a lab where the reader processes."""
+    offer = Offer()
+    verdict = donor_lot_create(user, recording_labs(user))
+    offer.add(verdict, "Record a donor lot", reverse("lab:donor_lot_create"), primary=True, say_why=True)
+    return offer
+
+
+def reagent_lots_offer(user: User) -> Offer:
+    """What the reagent lots page offers: record a lot, at a lab where the reader processes."""
+    offer = Offer()
+    verdict = reagent_lot_create(user, recording_labs(user))
+    offer.add(verdict, "Record a reagent lot", reverse("lab:reagent_lot_create"), primary=True)
     return offer
 
 

@@ -6,6 +6,7 @@ to judge, and its errors land beside the same fields. Field names are the servic
 so an InvalidInput's field errors find their inputs.
 """
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from django import forms
@@ -13,6 +14,7 @@ from django.utils import timezone
 
 from cellclinic.core.forms import TextForm, password_field
 from cellclinic.lab import services
+from cellclinic.lab.donor import DONOR_TESTS, MAX_RESULT_LENGTH
 from cellclinic.lab.models import Specimen
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -269,6 +271,119 @@ class ReasonSignForm(SignForm):
 
 class ConfirmForm(LabForm):
     """An action that takes nothing but the button pressed."""
+
+
+# --- reagent and donor lots -------------------------------------------------------------------------------
+
+
+class LotForm(LabForm):
+    """A lot recorded at a lab: which lab is asked only of someone who works at more than one (LABS)."""
+
+    lab = forms.TypedChoiceField(label="Lab", coerce=int)
+
+    def __init__(self, *args, labs, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.labs = list(labs)
+        if len(self.labs) > 1:
+            self.fields["lab"].choices = [("", "Choose the lab")] + [(lab.pk, lab.name) for lab in self.labs]
+        else:
+            del self.fields["lab"]
+
+    def service_data(self) -> dict:
+        data = dict(self.cleaned_data)
+        chosen = data.pop("lab", None)
+        data["lab"] = next((lab for lab in self.labs if lab.pk == chosen), self.labs[0])
+        return data
+
+
+class ReagentLotForm(LotForm):
+    field_order = ["lab", "name", "lot_number", "expires_on"]
+
+    name = forms.CharField(
+        label="Reagent or medium", max_length=120, help_text="For example: DMEM culture medium."
+    )
+    lot_number = forms.CharField(label="Lot number", max_length=40)
+    expires_on = forms.DateField(
+        label="Expires on",
+        required=False,
+        widget=DATE_INPUT,
+        help_text="Leave empty when the lot has no expiry date. A lot past its expiry is not offered "
+        "when processing starts.",
+    )
+
+
+class ScreeningFields:
+    """One optional field a donor test, for its result as the report gives it."""
+
+    screening_tests = frozenset(DONOR_TESTS)
+
+    def _add_screening_fields(self) -> None:
+        for test, label in DONOR_TESTS.items():
+            self.fields[test] = forms.CharField(label=label, max_length=MAX_RESULT_LENGTH, required=False)
+
+    def screening_fields(self) -> list:
+        return [self[test] for test in DONOR_TESTS]
+
+
+class DonorLotForm(ScreeningFields, LotForm):
+    """A lot of donor cells with its donor screening results as far as they are known (one field a test)."""
+
+    field_order = ["lab", "lot_number", "therapy_code", "expires_on", "quantity"]
+
+    lot_number = forms.CharField(label="Lot number", max_length=40)
+    therapy_code = forms.ChoiceField(label="Therapy")
+    expires_on = forms.DateField(label="Expires on", widget=DATE_INPUT)
+    quantity = _whole(
+        "Quantity", low=1, high=services.MAX_LOT_QUANTITY, help_text="How many doses or vials the lot holds."
+    )
+
+    def __init__(self, *args, therapies, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["therapy_code"].choices = [("", "Choose the therapy"), *therapies]
+        self._add_screening_fields()
+
+    def service_data(self) -> dict:
+        data = super().service_data()
+        results = {test: data.pop(test) for test in DONOR_TESTS}
+        data["screening"] = {test: result for test, result in results.items() if result}
+        return data
+
+
+NOT_REMOVED = "A recorded result cannot be removed: type the result that replaces it, or leave it as it was."
+NOTHING_NEW = "Type the result of a test that has none yet, or change one that is recorded."
+
+
+class DonorScreeningForm(ScreeningFields, LabForm):
+    """Results of a donor lot's tests that came after the lot was recorded; a result already RECORDED
+    (test -> result) is filled in, and changing it replaces it. Only what is new or changed is sent."""
+
+    def __init__(self, *args, recorded: Mapping, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._add_screening_fields()
+        # Only a result written as text can be shown in its field; any other is listed above the form.
+        known = recorded.items() if isinstance(recorded, Mapping) else ()
+        self.recorded = {test: result for test, result in known if isinstance(result, str)}
+        for test in DONOR_TESTS:
+            if test in self.recorded:
+                self.fields[test].initial = self.recorded[test]
+
+    def clean(self):
+        data = super().clean()
+        for test in DONOR_TESTS:
+            if test in self.recorded and test in data and not data[test]:
+                self.add_error(test, NOT_REMOVED)
+        if not self.errors and not self._changed():
+            raise forms.ValidationError(NOTHING_NEW)
+        return data
+
+    def _changed(self) -> dict[str, str]:
+        typed = {test: self.cleaned_data.get(test) or "" for test in DONOR_TESTS}
+        return {
+            test: result for test, result in typed.items() if result and result != self.recorded.get(test)
+        }
+
+    def service_data(self) -> dict:
+        return {"results": self._changed()}
 
 
 # --- the bedside ------------------------------------------------------------------------------------------

@@ -183,6 +183,8 @@ QC_OPEN = (states.BATCH_IN_PROCESS, states.BATCH_QC_PENDING, states.BATCH_AWAITI
 CURRENT_QC = (states.QC_PASSED, states.QC_FAILED)
 # A product counted as used is never quarantined or disposed of for a withdrawal.
 SPENT_PRODUCTS = (states.PRODUCT_ADMINISTERED, states.PRODUCT_DISPOSED)
+# A batch of a donor lot in one of these states gives its planned doses back to the lot.
+DOSES_RETURNED = (states.BATCH_FAILED, states.BATCH_CANCELLED, states.BATCH_REJECTED)
 # A specimen whose harvest may be repeated: lost, rejected on arrival, or used by a failed culture.
 REPLACEABLE_SPECIMENS = (states.SPECIMEN_REJECTED, states.SPECIMEN_LOST, states.SPECIMEN_USED)
 # Shelf lives that count from when the product is made; those from thawing or opening count at use.
@@ -1043,7 +1045,7 @@ def _batch_consent_problem(batch: Batch) -> FieldError | None:
 def _lot_doses_left(lot: DonorLot, excluding: int | None = None) -> int:
     spent = (
         Batch.objects.filter(donor_lot=lot)
-        .exclude(status__in=(states.BATCH_FAILED, states.BATCH_CANCELLED, states.BATCH_REJECTED))
+        .exclude(status__in=DOSES_RETURNED)
         .exclude(pk=excluding)
         .aggregate(total=Sum("doses_planned"))["total"]
     )

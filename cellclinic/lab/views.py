@@ -1,4 +1,4 @@
-"""The lab's pages: what waits, specimens, batches, products, their labels, and donor lots.
+"""The lab's pages: what waits, specimens, batches, products, their labels, and donor and reagent lots.
 
 Lab staff (LAB_VIEW) and clinic staff (PATIENT_VIEW) read the same pages, each scoped by the lab's
 selectors: a record out of reach answers as a missing one does (404). Lab staff read chain-of-identity
@@ -299,6 +299,8 @@ def batch_detail(request, batch_id: int):
         ),
         "corrected": [result for result in results if result.status == states.QC_CORRECTED],
         "products": products,
+        # Banked cells keep their storage date when they are disposed of; a batch that banked none has none.
+        "banked_disposed": not batch.banked_vials and batch.banked_until is not None,
         "sees_donor_lots": has_permission(user, Permission.LAB_VIEW),
         "actions": offer.actions,
         "action_notes": offer.notes,
@@ -475,11 +477,14 @@ def donor_lot_list(request):
     page = Paginator(lots, PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
+    offer = available.donor_lots_offer(user)
     context = {
         "nav_active": "lab",
         "lots": [(lot, therapy_name(lot.therapy_code)) for lot in page.object_list],
         "window": PageWindow(page=page, querystring=params.urlencode()),
         "today": timezone.localdate(),
+        "actions": offer.actions,
+        "action_notes": offer.notes,
     }
     return render(request, "lab/donor_lots.html", context)
 
@@ -510,13 +515,14 @@ def donor_lot_detail(request, lot_id: int):
     require_permission(user, Permission.LAB_VIEW)
     lot = (
         selectors.donor_lots_for(user)
-        .select_related("site", "eligibility_documented_by", "created_by")
+        .select_related("site__lab_profile", "eligibility_documented_by", "created_by")
         .filter(pk=lot_id)
         .first()
     )
     if lot is None:
         raise Http404(selectors.NOT_FOUND)
-    offer = available.donor_lot_offer(user, lot)
+    batches = list(lot.batches.order_by("-created_at", "-id"))
+    offer = available.donor_lot_offer(user, lot, batches=batches, ready=available.lab_ready(lot))
     _record_read(request, lot, DonorLot.AUDIT_OBJECT_TYPE, None, lot=lot.lot_number)
     context = {
         "nav_active": "lab",
@@ -524,8 +530,33 @@ def donor_lot_detail(request, lot_id: int):
         "therapy_name": therapy_name(lot.therapy_code),
         "screening": screening_rows(lot.screening),
         "expired": lot.expires_on < timezone.localdate(),
-        "batches": list(lot.batches.order_by("-created_at", "-id")),
+        "batches": batches,
         "actions": offer.actions,
         "action_notes": offer.notes,
     }
     return render(request, "lab/donor_lot.html", context)
+
+
+# Reagent lots ---------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def reagent_lot_list(request):
+    """The lab's reagent and medium lots by name, with their expiry."""
+    user = request.user
+    require_permission(user, Permission.LAB_VIEW)
+    lots = selectors.reagent_lots_for(user).order_by("name", "lot_number", "id")
+    page = Paginator(lots, PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    offer = available.reagent_lots_offer(user)
+    context = {
+        "nav_active": "lab",
+        "lots": page.object_list,
+        "window": PageWindow(page=page, querystring=params.urlencode()),
+        "today": timezone.localdate(),
+        "actions": offer.actions,
+        "action_notes": offer.notes,
+    }
+    return render(request, "lab/reagent_lots.html", context)

@@ -211,6 +211,23 @@ def _donor_lots_one_documented_with_its_products_at_the_clinic_and_one_not(made)
     assert "hiv_nat" not in waiting.screening
 
 
+def _the_lot_waiting_for_its_nat_results_takes_them_from_the_technician(client, made) -> None:
+    waiting = DonorLot.objects.get(lot_number="DFS-0523")
+    path = f"/lab/donor-lots/{waiting.pk}/"
+    client.force_login(made["users"]["lab"])
+    body = client.get(path).content.decode()
+    assert f'<a class="btn" href="{path}screening/">Record screening results</a>' in body
+    form = client.get(f"{path}screening/").content.decode()
+    assert '<input type="text" name="hiv_nat" maxlength="200"' in form
+    assert '<input type="text" name="hiv_serology" value="Non-reactive"' in form
+    # QA is told what is missing.
+    client.force_login(made["users"]["qa"])
+    body = client.get(path).content.decode()
+    assert (
+        "Record screening results" not in body and "HIV-1 nucleic acid test (NAT): no result recorded" in body
+    )
+
+
 # Each test loads the whole demo, so each runs several of the checks above.
 
 
@@ -229,10 +246,11 @@ def test_batches_carry_their_processing_qc_results_and_decisions(made):
     _rejected_on_one_criterion_with_the_reason_qa_signed(made)
 
 
-def test_products_reach_the_bedside_the_withdrawal_holds_its_doses_and_donor_lots_differ(made):
+def test_products_reach_the_bedside_the_withdrawal_holds_its_doses_and_donor_lots_differ(client, made):
     _products_travel_back_and_one_is_given_after_a_passed_bedside_check(made)
     _withdrawal_quarantined_the_doses_and_ended_the_banked_cells_storage(made)
     _donor_lots_one_documented_with_its_products_at_the_clinic_and_one_not(made)
+    _the_lot_waiting_for_its_nat_results_takes_them_from_the_technician(client, made)
 
 
 # Two parties ------------------------------------------------------------------------------------------
@@ -259,7 +277,8 @@ def _identities(made) -> list[str]:
 
 def _lab_pages(made) -> list[str]:
     stories = made["lab"].stories.values()
-    paths = ["/lab/", "/lab/donor-lots/"]
+    paths = ["/lab/", "/lab/donor-lots/", "/lab/reagent-lots/"]
+    paths += [f"/lab/donor-lots/{lot.pk}/" for lot in made["lab"].donor_lots]
     paths += [f"/lab/waiting/?item={worklist.slug(item)}" for item in worklist.ITEMS if item.lab]
     paths += [f"/lab/specimens/{story.specimen.pk}/" for story in stories]
     paths += [f"/lab/batches/{story.batch.pk}/" for story in stories if story.batch]

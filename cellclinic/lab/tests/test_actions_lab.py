@@ -8,10 +8,12 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 from django.utils.html import escape
+from django.utils.text import capfirst
 
+from cellclinic.audit.models import AuditEvent
 from cellclinic.lab import services, states
 from cellclinic.lab.models import Batch, CustodyEvent, Deviation, ProcessStep, Product, QCResult, ReagentLot
-from cellclinic.lab.tests.actions_pages import field_error, href_of, offered, page, submit
+from cellclinic.lab.tests.actions_pages import NOT_NOW, field_error, href_of, offered, page, submit
 from cellclinic.lab.tests.builders import (
     AT_C,
     COURIER,
@@ -21,12 +23,13 @@ from cellclinic.lab.tests.builders import (
     lab_counts,
     lab_pathway_to,
     passing_value,
+    statuses,
 )
 from cellclinic.notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 
-QC_PAGE_QUERIES = 3 + 2 + 1 + 1 + 4 + 1
+QC_PAGE_QUERIES = 3 + 1 + 1 + 1 + 3 + 1
 ARRIVED = {"accepted": "accept", "temperature_c": "5.5", "condition": "Sealed, cold packs intact"}
 
 
@@ -118,9 +121,10 @@ def test_processing_starts_with_the_reagent_lots_used(client, lab_li, planned_ba
         site=lab, name="Trypsin", lot_number="T-1", expires_on=timezone.localdate() - timedelta(days=1)
     )
     detail = page(client, lab_li, f"/lab/batches/{batch.pk}/")
-    assert offered(detail) == ["Start processing", "Record a deviation"]
+    assert offered(detail) == ["Start processing", "Record a deviation", "Cancel the batch"]
     body = page(client, lab_li, f"/lab/batches/{batch.pk}/start/")
     assert "DMEM culture medium lot RM-2231" in body and "Trypsin" not in body  # expired lots are left out
+    assert f'<a href="/lab/reagent-lots/new/?batch={batch.pk}">Record a reagent lot</a>' in body
     submit(client, lab_li, f"/lab/batches/{batch.pk}/start/", {"reagent_lots": [str(medium.pk)]})
     batch.refresh_from_db()
     assert (batch.status, batch.processed_by) == (states.BATCH_IN_PROCESS, lab_li)
@@ -143,6 +147,68 @@ def test_a_batch_started_already_is_not_started_again(client, lab_li, planned_ba
     response = submit(client, lab_li, f"/lab/batches/{batch.pk}/start/", {}, status=422)
     assert "A batch that is in process is already in process" in response.content.decode()
     assert lab_counts() == before
+
+
+def test_a_planned_batch_is_cancelled_with_its_reason_and_its_slot_is_freed(client, lab_li, planned_batch):
+    batch = planned_batch.batch
+    path = f"/lab/batches/{batch.pk}/cancel/"
+    assert href_of(page(client, lab_li, f"/lab/batches/{batch.pk}/"), "Cancel the batch") == path
+    body = page(client, lab_li, path)
+    assert NOT_NOW not in body and 'name="reason"' in body and ">Record the cancellation</button>" in body
+    assert "Its processing slot is freed, and the specimen stays at the lab" in body
+    before = lab_counts()
+    response = submit(client, lab_li, path, {"reason": "  "}, status=422)
+    assert field_error(response.content.decode(), "reason") == "This field is required."
+    assert lab_counts() == before and statuses(batch) == [states.BATCH_PLANNED]
+    response = submit(client, lab_li, path, {"reason": "Incubator out of service"})
+    assert response["Location"] == f"/lab/batches/{batch.pk}/"
+    assert statuses(batch) == [states.BATCH_CANCELLED]
+    event = AuditEvent.objects.get(action="batch.cancel", object_id=str(batch.pk))
+    assert (event.actor, event.reason) == (lab_li, "Incubator out of service")
+    detail = client.get(response["Location"]).content.decode()
+    assert f"Batch {batch.code} is cancelled." in detail
+    assert offered(detail) == []
+    # The specimen is free for another batch.
+    specimen = page(client, lab_li, f"/lab/specimens/{planned_batch.specimen.pk}/")
+    assert "Plan a batch" in offered(specimen)
+
+
+def test_a_batch_that_has_started_is_not_cancelled(client, lab_li, planned_batch):
+    batch = planned_batch.batch
+    services.batch_start(actor=lab_li, batch=batch)
+    path = f"/lab/batches/{batch.pk}/cancel/"
+    assert "Cancel the batch" not in offered(page(client, lab_li, f"/lab/batches/{batch.pk}/"))
+    body = page(client, lab_li, path)
+    assert NOT_NOW in body and "A batch that is in process cannot become cancelled" in body
+    assert 'name="reason"' not in body
+    before = lab_counts()
+    submit(client, lab_li, path, {"reason": "Too late"}, status=422)
+    assert lab_counts() == before and statuses(batch) == [states.BATCH_IN_PROCESS]
+
+
+@pytest.mark.parametrize("persona", ["qa_quinn", "dr_ada"])
+def test_only_a_technician_of_the_lab_cancels_a_batch(client, request, planned_batch, persona):
+    user = request.getfixturevalue(persona)
+    batch = planned_batch.batch
+    path = f"/lab/batches/{batch.pk}/cancel/"
+    assert "Cancel the batch" not in offered(page(client, user, f"/lab/batches/{batch.pk}/"))
+    assert services.CANNOT_PROCESS in page(client, user, path, status=403)
+    before = lab_counts()
+    response = submit(client, user, path, {"reason": "Not needed"}, status=403)
+    assert services.CANNOT_PROCESS in response.content.decode()
+    assert lab_counts() == before and statuses(batch) == [states.BATCH_PLANNED]
+
+
+def test_the_cancel_page_reads_a_pinned_number_of_queries(
+    client, lab_li, planned_batch, django_assert_num_queries
+):
+    path = f"/lab/batches/{planned_batch.batch.pk}/cancel/"
+    client.force_login(lab_li)
+    client.get(path)
+    # The session, the user and the roles (3); the clinics the lab serves, read once (1); the batch; the
+    # Lab link's count: one count each of specimens, batches and products (3); the unread notifications.
+    with django_assert_num_queries(3 + 1 + 1 + 3 + 1):
+        assert client.get(path).status_code == 200
 
 
 @pytest.fixture
@@ -218,6 +284,84 @@ def test_processing_finishes_with_products_that_carry_dins(client, lab_li, in_pr
     assert [p.dose_number for p in products] == [1, 2] and all(len(p.din) == 13 for p in products)
     detail = page(client, lab_li, f"/lab/batches/{batch.pk}/")
     assert offered(detail)[0] == "Enter QC results"
+
+
+# Banked cells
+
+
+@pytest.fixture
+def banked(made):
+    """A finished batch that kept two vials of cells frozen."""
+    return lab_advance(made, "qc_pending", banked_vials=2)
+
+
+@pytest.mark.parametrize("persona", ["lab_li", "qa_quinn"])
+def test_the_banked_cells_are_disposed_of_with_the_reason(client, request, banked, persona):
+    user = request.getfixturevalue(persona)
+    batch = banked.batch
+    path = f"/lab/batches/{batch.pk}/banked-cells/dispose/"
+    assert href_of(page(client, user, f"/lab/batches/{batch.pk}/"), "Dispose of the banked cells") == path
+    body = page(client, user, path)
+    kept = f"<dt>Banked cells</dt><dd>2 vials, kept until {batch.banked_until:%-d %b %Y}</dd>"
+    assert kept in body and ">Record the disposal</button>" in body
+    before = lab_counts()
+    response = submit(client, user, path, {"reason": ""}, status=422)
+    assert field_error(response.content.decode(), "reason") == "This field is required."
+    assert lab_counts() == before
+    batch.refresh_from_db()
+    assert batch.banked_vials == 2
+    response = submit(client, user, path, {"reason": "The storage consent ended"})
+    assert response["Location"] == f"/lab/batches/{batch.pk}/"
+    batch.refresh_from_db()
+    assert (batch.banked_vials, batch.status) == (0, states.BATCH_QC_PENDING)
+    event = AuditEvent.objects.get(action="batch.banked_dispose", object_id=str(batch.pk))
+    assert (event.actor, event.reason, event.before["banked_vials"]) == (user, "The storage consent ended", 2)
+    detail = client.get(response["Location"]).content.decode()
+    assert "The disposal of the banked cells is recorded." in detail
+    assert "Dispose of the banked cells" not in offered(detail)
+    until = f'<time datetime="{batch.banked_until:%Y-%m-%d}">{batch.banked_until:%-d %b %Y}</time>'
+    assert f"<dt>Banked cells</dt><dd>Disposed of (they were to be kept until {until})</dd>" in detail
+
+
+def test_cells_already_disposed_of_are_not_disposed_of_again(client, lab_li, banked):
+    batch = banked.batch
+    services.banked_cells_dispose(actor=lab_li, batch=batch, reason="The storage consent ended")
+    path = f"/lab/batches/{batch.pk}/banked-cells/dispose/"
+    body = page(client, lab_li, path)
+    assert NOT_NOW in body and capfirst(services.NO_BANKED_CELLS) in body and 'name="reason"' not in body
+    before = lab_counts()
+    response = submit(client, lab_li, path, {"reason": "Again"}, status=422)
+    assert services.NO_BANKED_CELLS in response.content.decode()
+    assert lab_counts() == before
+
+
+def test_a_batch_without_banked_cells_offers_no_disposal(client, lab_li, in_process):
+    detail = page(client, lab_li, f"/lab/batches/{in_process.batch.pk}/")
+    assert "Dispose of the banked cells" not in offered(detail) and "Banked cells" not in detail
+
+
+@pytest.mark.parametrize("persona", ["dr_ada", "nurse_bo"])
+def test_the_clinic_does_not_dispose_of_the_labs_banked_cells(client, request, banked, persona):
+    user = request.getfixturevalue(persona)
+    batch = banked.batch
+    path = f"/lab/batches/{batch.pk}/banked-cells/dispose/"
+    assert "Dispose of the banked cells" not in offered(page(client, user, f"/lab/batches/{batch.pk}/"))
+    assert services.CANNOT_PROCESS in page(client, user, path, status=403)
+    before = lab_counts()
+    submit(client, user, path, {"reason": "Not wanted"}, status=403)
+    assert lab_counts() == before
+
+
+def test_the_banked_cells_page_reads_a_pinned_number_of_queries(
+    client, lab_li, banked, django_assert_num_queries
+):
+    path = f"/lab/batches/{banked.batch.pk}/banked-cells/dispose/"
+    client.force_login(lab_li)
+    client.get(path)
+    # The session, the user and the roles (3); the clinics the lab serves, read once (1); the batch; the
+    # Lab link's count: one count each of specimens, batches and products (3); the unread notifications.
+    with django_assert_num_queries(3 + 1 + 1 + 3 + 1):
+        assert client.get(path).status_code == 200
 
 
 # QC
@@ -339,9 +483,9 @@ def test_the_qc_page_reads_a_pinned_number_of_queries(client, lab_li, qc_pending
     path = f"/lab/batches/{qc_pending.batch.pk}/qc/"
     client.force_login(lab_li)
     client.get(path)
-    # The session, the user and the roles (3); the clinics the lab serves, read twice by the batch's gate
-    # (2); the batch; its QC results with who entered them; the Lab link's count: the clinics served
-    # and one count each of specimens, batches and products (4); the unread notifications.
+    # The session, the user and the roles (3); the clinics the lab serves, read once for the request (1);
+    # the batch; its QC results with who entered them; the Lab link's count: one count each of
+    # specimens, batches and products (3); the unread notifications.
     with django_assert_num_queries(QC_PAGE_QUERIES):
         assert client.get(path).status_code == 200
     enter_results(qc_pending.batch, qc_pending.technician)

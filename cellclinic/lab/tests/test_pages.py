@@ -11,7 +11,7 @@ from pypdf import PdfReader
 
 from cellclinic.audit.models import AccessEvent, AuditEvent
 from cellclinic.lab import states, views
-from cellclinic.lab.models import CustodyEvent, DonorLot, ProcessStep, Product, QCResult
+from cellclinic.lab.models import CustodyEvent, DonorLot, ProcessStep, Product, QCResult, ReagentLot
 from cellclinic.lab.tests import rows
 from cellclinic.patients.tests.helpers import assert_no_patient_data
 
@@ -294,10 +294,65 @@ def test_lab_staff_see_donor_lots_with_eligibility_and_expiry(client, lab, lab_l
 
 
 @pytest.mark.parametrize("persona", ["dr_ada", "nurse_bo", "admin_al", "pat"])
-def test_clinic_staff_and_patients_do_not_reach_donor_lots(client, request, lab, lab_li, persona):
+def test_clinic_staff_and_patients_do_not_reach_donor_or_reagent_lots(client, request, lab, lab_li, persona):
     lot = rows.donor_lot(lab, lab_li)
-    for path in ("/lab/donor-lots/", f"/lab/donor-lots/{lot.pk}/"):
+    ReagentLot.objects.create(site=lab, name="Trypsin-EDTA", lot_number="T-0042")
+    for path in ("/lab/donor-lots/", f"/lab/donor-lots/{lot.pk}/", "/lab/reagent-lots/"):
         assert _get(client, request.getfixturevalue(persona), path).status_code == 404
+
+
+# Reagent lots
+
+
+def test_lab_staff_see_their_labs_reagent_lots_with_expiry(client, lab, lab_li, qa_quinn):
+    from cellclinic.accounts.models import Site
+
+    today = timezone.localdate()
+    ReagentLot.objects.create(site=lab, name="Trypsin-EDTA", lot_number="T-0042", expires_on=today)
+    ReagentLot.objects.create(
+        site=lab, name="DMEM culture medium", lot_number="RM-1", expires_on=today - timedelta(days=1)
+    )
+    ReagentLot.objects.create(site=lab, name="Fetal bovine serum", lot_number="FBS-7")
+    other = Site.objects.create(code="ELAB", name="Elsewhere Lab", kind="lab")
+    ReagentLot.objects.create(site=other, name="Their medium", lot_number="X-1")
+    for reader in (lab_li, qa_quinn):
+        body = _body(client, reader, "/lab/reagent-lots/")
+        assert body.count("<h1>") == 1 and "3 lots" in body
+        names = re.findall(r'<td data-label="Reagent or medium">([^<]+)</td>', body)
+        assert names == ["DMEM culture medium", "Fetal bovine serum", "Trypsin-EDTA"]
+        assert (
+            body.count('<span class="badge badge-danger">Expired</span>') == 1
+        )  # not the one expiring today
+        assert f'<time datetime="{today:%Y-%m-%d}">' in body and "No expiry date" in body
+        assert "Their medium" not in body and "X-1" not in body
+
+
+def test_the_reagent_lots_are_listed_a_page_at_a_time(client, lab, lab_li):
+    ReagentLot.objects.bulk_create(
+        ReagentLot(site=lab, name="Culture medium", lot_number=f"CM-{number:03d}") for number in range(26)
+    )
+    first = _body(client, lab_li, "/lab/reagent-lots/")
+    assert first.count('<td data-label="Lot"') == 25 and "CM-024" in first and "CM-025" not in first
+    assert "Page 1 of 2" in first and 'href="?page=2" rel="next"' in first
+    second = _body(client, lab_li, "/lab/reagent-lots/?page=2")
+    assert second.count('<td data-label="Lot"') == 1 and "CM-025" in second
+
+
+def test_an_empty_lab_says_it_has_no_reagent_lot(client, lab_li):
+    assert "No reagent lot is recorded at your lab." in _body(client, lab_li, "/lab/reagent-lots/")
+
+
+def test_the_reagent_lots_page_reads_a_pinned_number_of_queries(
+    client, lab, lab_li, django_assert_num_queries
+):
+    ReagentLot.objects.create(site=lab, name="Trypsin-EDTA", lot_number="T-0042")
+    client.force_login(lab_li)
+    client.get("/lab/reagent-lots/")
+    # The session, the user and the roles (3); the clinics the lab serves, for the lots' scope; the lots
+    # counted, then the page of them (2); the Lab link's count: the clinics the lab serves again, then
+    # one count each of specimens, batches and products (4); the unread notifications.
+    with django_assert_num_queries(3 + 1 + 2 + 4 + 1):
+        assert client.get("/lab/reagent-lots/").status_code == 200
 
 
 # Who reaches what
@@ -353,7 +408,7 @@ def test_missing_records_and_malformed_dins_are_not_found(client, lab_li, story)
 
 
 def test_anonymous_visitors_are_sent_to_sign_in(client, story):
-    for path in [*_paths(story), "/lab/donor-lots/", "/lab/waiting/?item=qc-pending"]:
+    for path in [*_paths(story), "/lab/donor-lots/", "/lab/reagent-lots/", "/lab/waiting/?item=qc-pending"]:
         response = client.get(path)
         assert response.status_code == 302
         assert response["Location"].startswith("/sign-in/?next=")
@@ -402,10 +457,10 @@ def _grow(story, technician, each: int) -> None:
 # What each page lists: the specimen's timeline, batches and the specimens it replaces or that replace
 # it; the batch's QC results, steps, deviations, reagent lots and products; the product's timeline.
 PAGE_READS = {"specimen": 3, "batch": 5, "product": 1}
-# Lab staff: the session, the user and the roles (3); the clinics their lab serves, read twice by the
-# record's gate (2); the record; the access log's insert; the Lab link's count: the clinics served,
-# once, and one count each of specimens, batches and products (4); the unread notifications.
-LAB_PAGE_QUERIES = 3 + 2 + 1 + 1 + 4 + 1
+# Lab staff: the session, the user and the roles (3); the clinics their lab serves, read once for the
+# request (1); the record; the access log's insert; the Lab link's count: one count each of specimens,
+# batches and products (3); the unread notifications.
+LAB_PAGE_QUERIES = 3 + 1 + 1 + 1 + 3 + 1
 # Clinic staff: the session, the user and the roles (3); the record; the patient behind its chain of
 # identity; the access log's insert; the navigation's counts of new requests and unread notifications.
 CLINIC_PAGE_QUERIES = 3 + 1 + 1 + 1 + 2

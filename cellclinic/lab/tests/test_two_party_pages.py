@@ -45,6 +45,7 @@ def _pages(story, lot) -> dict[str, str]:
         "products/<str:din>/label.pdf": f"/lab/products/{story.product.din}/label.pdf",
         "donor-lots/": "/lab/donor-lots/",
         "donor-lots/<int:lot_id>/": f"/lab/donor-lots/{lot.pk}/",
+        "reagent-lots/": "/lab/reagent-lots/",
     }
 
 
@@ -125,7 +126,8 @@ def test_clinic_staff_read_their_patients_name_beside_the_id(
     client.force_login(request.getfixturevalue(persona))
     name = f"{patient_a.given_name} {patient_a.family_name.upper()}"
     for path in _pages(ours, lot).values():
-        if path.startswith("/lab/donor-lots/") or path.endswith("label.pdf") or "waiting" in path:
+        lab_only = path.startswith(("/lab/donor-lots/", "/lab/reagent-lots/"))
+        if lab_only or path.endswith("label.pdf") or "waiting" in path:
             continue
         response = client.get(path)
         assert response.status_code == 200, path
@@ -140,6 +142,39 @@ def test_clinic_staff_read_their_patients_name_beside_the_id(
     for path in _pages(theirs, lot).values():
         if path not in ("/lab/", "/lab/waiting/?item=qc-pending", "/lab/donor-lots/"):
             assert client.get(path).status_code == 404, path
+
+
+# A donor lot's own action pages are the lab's: the clinic, even the one its products go to, finds none.
+LOT_ACTIONS = ("screening/", "plan-batch/", "eligibility/")
+
+
+@pytest.mark.parametrize("persona", ["dr_ada", "nurse_bo", "admin_al", "pat"])
+def test_the_clinic_and_its_patients_find_no_donor_lot_action(client, request, world, persona):
+    _, _, lot = world
+    client.force_login(request.getfixturevalue(persona))
+    screening = dict(lot.screening)
+    for action in LOT_ACTIONS:
+        path = f"/lab/donor-lots/{lot.pk}/{action}"
+        assert client.get(path).status_code == 404, path
+        assert client.post(path, {"hiv_nat": "Not detected", "doses": "1"}).status_code == 404, path
+    lot.refresh_from_db()
+    assert lot.screening == screening and not lot.batches.exists()
+
+
+@pytest.mark.parametrize("persona", ["lab_li", "qa_quinn"])
+def test_lab_staff_read_no_patient_identity_on_a_donor_lots_pages(
+    client, request, world, patient_a, patient_b, persona
+):
+    ours, theirs, lot = world
+    client.force_login(request.getfixturevalue(persona))
+    patients = [Patient.objects.get(pk=patient_a.pk), patient_b]
+    for path in [f"/lab/donor-lots/{lot.pk}/", *(f"/lab/donor-lots/{lot.pk}/{a}" for a in LOT_ACTIONS)]:
+        response = client.get(path)
+        assert response.status_code in (200, 403), path
+        body = response.content.decode().lower()
+        for patient in patients:
+            for secret in _secrets(patient):
+                assert secret.lower() not in body, f"{persona} reads {secret!r} at {path}"
 
 
 def test_a_clinic_reads_its_own_patients_only_and_the_other_clinic_likewise(client, world, dr_cy, patient_a):
