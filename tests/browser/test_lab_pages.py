@@ -115,3 +115,25 @@ def test_the_lab_link_and_its_count_are_reached_from_the_keyboard(page, story, l
     expect(page.get_by_role("region", name="Batches waiting for release by QA")).to_contain_text(
         story.batch.code
     )
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_lot_and_batch_record_pages_are_accessible(page, story, lab_li, size):
+    """The reagent lots list and the pages that record lots, screening results, a donor lot's batch, a
+    batch's cancellation and the disposal of banked cells, open or saying why not."""
+    page.set_viewport_size(size)
+    sign_in(page, "li", PASSWORD)
+    for path in (
+        "/lab/reagent-lots/",
+        "/lab/reagent-lots/new/",
+        f"/lab/reagent-lots/new/?batch={story.batch.pk}",
+        "/lab/donor-lots/new/",
+        f"/lab/donor-lots/{story.lot.pk}/screening/",
+        f"/lab/donor-lots/{story.lot.pk}/plan-batch/",
+        f"/lab/batches/{story.batch.pk}/cancel/",
+        f"/lab/batches/{story.batch.pk}/banked-cells/dispose/",
+    ):
+        _check(page, path, size)
+    page.goto("/lab/donor-lots/new/")
+    expect(page.get_by_role("group", name="Donor screening and testing")).to_be_visible()
+    _tab_to(page, "Record the lot")
