@@ -37,9 +37,9 @@ from cellclinic.core.forms import add_service_errors
 from cellclinic.lab import administration, available, release, selectors, services, states
 from cellclinic.lab import forms as lab_forms
 from cellclinic.lab.available import Verdict
-from cellclinic.lab.donor import DONOR_TESTS, eligibility_problems
+from cellclinic.lab.donor import eligibility_problems
 from cellclinic.lab.models import Batch, BedsideCheck, DonorLot, Product, QCResult, Shipment, Specimen
-from cellclinic.lab.views import din_of, qc_lines, screening_rows
+from cellclinic.lab.views import din_of, qc_lines, screening_table
 from cellclinic.treatment.selectors import plan_get_for_staff
 
 NOTHING_CHANGED = "Nothing was changed."
@@ -1102,14 +1102,6 @@ def _lot_facts(lot: DonorLot) -> list[tuple[str, str]]:
     ]
 
 
-def _recorded(screening: object) -> list[tuple[str, str]]:
-    """(test, result) for every donor test, "" where no result is recorded, then any other entry of the
-    lot's screening record as it was recorded."""
-    rows = dict(screening_rows(screening))
-    tests = [(label, rows.pop(test, "")) for test, label in DONOR_TESTS.items()]
-    return tests + list(rows.items())
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 @_says_why
@@ -1126,7 +1118,7 @@ def donor_lot_screening(request, lot_id: int):
         button="Record the results",
         facts=_lot_facts(lot),
         template="lab/actions/donor_lot_screening.html",
-        extra={"recorded": _recorded(lot.screening)},
+        extra={"recorded": screening_table(lot.screening)},
     )
 
     def done(saved: DonorLot) -> tuple[str, str]:

@@ -27,9 +27,10 @@ from cellclinic.accounts.roles import Permission
 from cellclinic.audit.services import record_access, record_search
 from cellclinic.catalogue.registry import get_catalogue, therapy_name
 from cellclinic.core.errors import InvalidInput
-from cellclinic.core.pagination import PAGE_SIZE, PageWindow
+from cellclinic.core.pagination import PAGE_SIZE, PageWindow, paginate
 from cellclinic.lab import available, labels, release, selectors, states, worklist
 from cellclinic.lab.available import Action
+from cellclinic.lab.donor import DONOR_TESTS
 from cellclinic.lab.isbt import Din, parse_din
 from cellclinic.lab.models import Batch, CustodyEvent, DonorLot, Product, QCResult, Specimen
 from cellclinic.patients.models import Patient
@@ -474,14 +475,12 @@ def donor_lot_list(request):
     user = request.user
     require_permission(user, Permission.LAB_VIEW)
     lots = selectors.donor_lots_for(user).select_related("site").order_by("expires_on", "lot_number")
-    page = Paginator(lots, PAGE_SIZE).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
+    window = paginate(request, lots)
     offer = available.donor_lots_offer(user)
     context = {
         "nav_active": "lab",
-        "lots": [(lot, therapy_name(lot.therapy_code)) for lot in page.object_list],
-        "window": PageWindow(page=page, querystring=params.urlencode()),
+        "lots": [(lot, therapy_name(lot.therapy_code)) for lot in window.page.object_list],
+        "window": window,
         "today": timezone.localdate(),
         "actions": offer.actions,
         "action_notes": offer.notes,
@@ -507,6 +506,14 @@ def screening_rows(screening: object) -> list[tuple[str, str]]:
     return sorted(rows, key=lambda row: row[0].casefold())
 
 
+def screening_table(screening: object) -> list[tuple[str, str]]:
+    """(test, result) for every donor test by its name, "" where no result is recorded, then any other
+    entry of the lot's screening record as it was recorded."""
+    rows = dict(screening_rows(screening))
+    tests = [(label, rows.pop(test, "")) for test, label in DONOR_TESTS.items()]
+    return tests + list(rows.items())
+
+
 @login_required
 @require_GET
 def donor_lot_detail(request, lot_id: int):
@@ -528,7 +535,7 @@ def donor_lot_detail(request, lot_id: int):
         "nav_active": "lab",
         "lot": lot,
         "therapy_name": therapy_name(lot.therapy_code),
-        "screening": screening_rows(lot.screening),
+        "screening": screening_table(lot.screening),
         "expired": lot.expires_on < timezone.localdate(),
         "batches": batches,
         "actions": offer.actions,
@@ -547,14 +554,12 @@ def reagent_lot_list(request):
     user = request.user
     require_permission(user, Permission.LAB_VIEW)
     lots = selectors.reagent_lots_for(user).order_by("name", "lot_number", "id")
-    page = Paginator(lots, PAGE_SIZE).get_page(request.GET.get("page"))
-    params = request.GET.copy()
-    params.pop("page", None)
+    window = paginate(request, lots)
     offer = available.reagent_lots_offer(user)
     context = {
         "nav_active": "lab",
-        "lots": page.object_list,
-        "window": PageWindow(page=page, querystring=params.urlencode()),
+        "lots": window.page.object_list,
+        "window": window,
         "today": timezone.localdate(),
         "actions": offer.actions,
         "action_notes": offer.notes,

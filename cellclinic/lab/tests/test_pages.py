@@ -7,10 +7,12 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from django.utils.html import escape
 from pypdf import PdfReader
 
 from cellclinic.audit.models import AccessEvent, AuditEvent
 from cellclinic.lab import states, views
+from cellclinic.lab.donor import DONOR_TESTS
 from cellclinic.lab.models import CustodyEvent, DonorLot, ProcessStep, Product, QCResult, ReagentLot
 from cellclinic.lab.tests import rows
 from cellclinic.patients.tests.helpers import assert_no_patient_data
@@ -289,6 +291,10 @@ def test_lab_staff_see_donor_lots_with_eligibility_and_expiry(client, lab, lab_l
     assert "Donor eligibility is not documented." in detail
     assert "This lot has expired." in detail
     assert 'HBsAg</td><td data-label="Result">result: non-reactive, on: 2026-01-04' in detail
+    # Every donor test is named on the page, with the ones still missing said to be missing.
+    for label in DONOR_TESTS.values():
+        assert f'class="lab-test">{escape(label)}</td>' in detail
+    assert detail.count("No result recorded") == len(DONOR_TESTS)
     documented = _body(client, lab_li, f"/lab/donor-lots/{eligible.pk}/")
     assert "Documented by Li Chen" in documented and "not documented" not in documented
 
