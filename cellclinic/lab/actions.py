@@ -19,6 +19,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Window
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -34,10 +35,12 @@ from cellclinic.audit.services import record_read
 from cellclinic.catalogue.registry import get_catalogue, therapy_name
 from cellclinic.core.errors import FieldError, Forbidden, InvalidInput, NotFound
 from cellclinic.core.forms import add_service_errors
+from cellclinic.core.pagination import PAGE_SIZE
 from cellclinic.lab import administration, available, release, selectors, services, states
 from cellclinic.lab import forms as lab_forms
 from cellclinic.lab.available import Verdict
 from cellclinic.lab.donor import eligibility_problems
+from cellclinic.lab.isbt import Din
 from cellclinic.lab.models import Batch, BedsideCheck, DonorLot, Product, QCResult, Shipment, Specimen
 from cellclinic.lab.views import din_of, qc_lines, screening_table
 from cellclinic.treatment.selectors import plan_get_for_staff
@@ -1052,6 +1055,86 @@ def product_dispose(request, din: str):
         page=page,
         perform=lambda data: services.product_dispose(actor=request.user, product=product, **data),
         done=_to_product("The disposal is recorded."),
+    )
+
+
+# --- products past their expiry -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PastExpiry:
+    """A product past its expiry as the page lists it: its DIN, what it is now and where it is."""
+
+    product: Product
+    din: Din | None
+    status: str
+    where: str
+
+
+def _where(product: Product) -> str:
+    if product.status == states.PRODUCT_RELEASED:
+        return product.lab.name
+    if product.status == states.PRODUCT_SHIPPED:
+        return f"With the courier, for {product.site.name}"
+    return product.site.name
+
+
+def _past_expiry(user: User) -> tuple[list[PastExpiry], int]:
+    """The first page of the products past their expiry in USER's care, the longest expired first, and
+    how many there are in all: one query."""
+    found = list(
+        selectors.past_expiry(user, timezone.now())
+        .select_related("site", "lab")
+        .annotate(total=Window(Count("pk")))
+        .order_by("expires_at", "pk")[:PAGE_SIZE]
+    )
+    rows = [
+        PastExpiry(p, din_of(p), capfirst(states.PRODUCT_STATES.label(p.status)), _where(p)) for p in found
+    ]
+    return rows, found[0].total if found else 0
+
+
+def _expired_message(count: int) -> str:
+    if count == 1:
+        return "1 product past its expiry is marked expired."
+    return f"{count} products past their expiry are marked expired."
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+@_says_why
+def products_expire(request):
+    """Take out of use every product past its expiry in the reader's care: lab technicians and QA
+    reviewers their lab's products released, on their way or received; practitioners and nurses those
+    received at their clinic. Each is marked expired, on its custody timeline and in the audit trail."""
+    user = _reader(request)
+    # A POST is the service's to judge, under its locks: the list is read for the page alone.
+    rows, total = _past_expiry(user) if request.method == "GET" else ([], 0)
+    page = Page(
+        title="Take expired products out of use",
+        back=reverse("lab:index"),
+        back_label="Lab",
+        button="Take them out of use",
+        intro="Each product past its expiry is marked expired, with an entry on its custody timeline. "
+        "It can then only be disposed of.",
+        danger=True,
+        template="lab/actions/products_expire.html",
+        extra={"rows": rows, "total": total},
+    )
+
+    def expire(_data) -> int:
+        count = services.product_expire(actor=user)
+        if not count:
+            raise InvalidInput.single("products", available.NOTHING_PAST_EXPIRY)
+        return count
+
+    return _action(
+        request,
+        form=lab_forms.ConfirmForm(_post(request)),
+        verdict=available.products_expire(user, total),
+        page=page,
+        perform=expire,
+        done=lambda count: (reverse("lab:index"), _expired_message(count)),
     )
 
 

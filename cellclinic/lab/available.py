@@ -27,7 +27,7 @@ from cellclinic.catalogue.registry import get_catalogue, therapy_name
 from cellclinic.catalogue.schema import CellSource, ProcessingKind
 from cellclinic.consents.models import Consent
 from cellclinic.core.states import TransitionRefused, TransitionTable
-from cellclinic.lab import services, states
+from cellclinic.lab import selectors, services, states
 from cellclinic.lab.administration import (
     CHECK_VALID_FOR,
     NOT_PASSED_TEXT,
@@ -62,6 +62,7 @@ ADMINISTERED = "The administration of this product is recorded."
 PROCESSED_IT = (
     "You processed this batch (or recorded a step of it), so you cannot release it: another QA reviewer must."
 )
+NOTHING_PAST_EXPIRY = "No product in your care is past its expiry."
 
 
 @dataclass(frozen=True)
@@ -484,6 +485,20 @@ def product_dispose(user: User, product: Product, events: Iterable[CustodyEvent]
     return not_now(services.ALREADY_DISPOSED) if disposed else ALLOWED
 
 
+def products_expire(user: User, past: int) -> Verdict:
+    """Take the products past their expiry out of use, PAST of them being in USER's care now: lab
+    technicians and QA reviewers their lab's, practitioners and nurses those received at their clinic
+    (services.product_expire's rule, `selectors.expiry_scopes`)."""
+    labs, clinics = selectors.expiry_scopes(user)
+    if not labs and not clinics:
+        return forbidden(services.CANNOT_EXPIRE)
+    return ALLOWED if past else not_now(NOTHING_PAST_EXPIRY)
+
+
+def expired_label(count: int) -> str:
+    return f"Take {count} expired product{'s' if count != 1 else ''} out of use"
+
+
 def bedside(user: User, product: Product) -> Verdict:
     """Check PRODUCT at the bedside: clinic staff who give products, once it is received at the clinic."""
     if not administers(user, product.site_id):
@@ -733,6 +748,20 @@ def reagent_lots_offer(user: User) -> Offer:
     offer = Offer()
     verdict = reagent_lot_create(user, recording_labs(user))
     offer.add(verdict, "Record a reagent lot", reverse("lab:reagent_lot_create"), primary=True)
+    return offer
+
+
+def expired_offer(user: User) -> Offer:
+    """What /lab/ and the list of products expiring soon offer: the page that takes the products past
+    their expiry out of use, when USER has some in their care. One COUNT through the indexes
+    `selectors.past_expiry` reads by; no query for a reader who takes no product out of use."""
+    offer = Offer()
+    labs, clinics = selectors.expiry_scopes(user)
+    if not labs and not clinics:
+        return offer
+    past = selectors.past_expiry(user, timezone.now()).count()
+    if past:
+        offer.actions.append(Action(expired_label(past), reverse("lab:products_expire"), primary=True))
     return offer
 
 

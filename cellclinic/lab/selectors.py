@@ -7,13 +7,15 @@ staff of the patient's clinic learn (`patients_by_coi`); lab staff never do.
 """
 
 from collections.abc import Iterable
+from datetime import datetime
 
-from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 from django.http import Http404
 
-from cellclinic.accounts.access import has_permission
+from cellclinic.accounts.access import has_permission, staff_site_ids
 from cellclinic.accounts.models import User
 from cellclinic.accounts.roles import Permission
+from cellclinic.lab import states
 from cellclinic.lab.isbt import DIN_LENGTH
 from cellclinic.lab.models import (
     Batch,
@@ -158,7 +160,7 @@ def record_site_ids(user: User) -> set[int]:
     """The sites whose specimens, batches, products and custody events USER reads, by the rule of the
     `*_for` selectors above (PATIENT_VIEW at a clinic; LAB_VIEW at a lab, which reaches the clinics it
     serves), worked out once per request: a page that counts several kinds of record asks once."""
-    from cellclinic.accounts.access import site_ids_for_lab_staff, staff_site_ids
+    from cellclinic.accounts.access import site_ids_for_lab_staff
     from cellclinic.core.plugs import user_cached
 
     def read() -> set[int]:
@@ -186,3 +188,34 @@ def batch_record_get(user: User, batch_id: int) -> Batch:
         "reagent_lots",
     )
     return batch
+
+
+# --- products past their expiry ------------------------------------------------------------------------
+
+# Products still in use: released at the lab, on their way to the clinic, or received there.
+EXPIRABLE = (states.PRODUCT_RELEASED, states.PRODUCT_SHIPPED, states.PRODUCT_RECEIVED)
+
+
+def expiry_scopes(user: User) -> tuple[set[int], set[int]]:
+    """(labs, clinics): the labs whose products USER takes out of use once past their expiry (lab
+    technicians and QA reviewers: LAB_PROCESS or LAB_RELEASE there), and the clinics where they do it
+    for the products received there (practitioners and nurses: PRODUCT_ADMINISTER there). No query."""
+    labs = staff_site_ids(user, Permission.LAB_PROCESS) | staff_site_ids(user, Permission.LAB_RELEASE)
+    return labs, staff_site_ids(user, Permission.PRODUCT_ADMINISTER)
+
+
+def past_expiry(user: User, now: datetime) -> QuerySet[Product]:
+    """The products past their expiry at NOW that USER takes out of use: their labs' products in use,
+    and those received at their clinics (`expiry_scopes`). The page that lists them and
+    services.product_expire, which marks them expired, both read them here. Each scope is read
+    through its own index: (lab, status, expires_at) for a lab's, (site, status) for a clinic's."""
+    labs, clinics = expiry_scopes(user)
+    scopes = []
+    if labs:
+        scopes.append(Q(lab_id__in=labs, status__in=EXPIRABLE))
+    if clinics:
+        scopes.append(Q(site_id__in=clinics, status=states.PRODUCT_RECEIVED))
+    if not scopes:
+        return Product.objects.none()
+    where = scopes[0] if len(scopes) == 1 else scopes[0] | scopes[1]
+    return Product.objects.filter(where, expires_at__lte=now)

@@ -29,7 +29,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -44,7 +44,7 @@ from cellclinic.consents.models import Consent
 from cellclinic.consents.selectors import consent_in_force
 from cellclinic.core.errors import FieldError, Forbidden, InvalidInput, NotFound
 from cellclinic.core.states import TransitionRefused, TransitionTable
-from cellclinic.lab import release, states
+from cellclinic.lab import release, selectors, states
 from cellclinic.lab.capacity import earliest_slot, processing_days
 from cellclinic.lab.donor import DONOR_TESTS, eligibility_problems, screening_shape_problems
 from cellclinic.lab.identity import new_coi
@@ -2071,28 +2071,22 @@ def product_dispose(*, actor: User, product: Product, reason: str) -> Product:
     return locked
 
 
-EXPIRABLE = (states.PRODUCT_RELEASED, states.PRODUCT_SHIPPED, states.PRODUCT_RECEIVED)
-
-
 @transaction.atomic
 def product_expire(*, actor: User, now: datetime | None = None) -> int:
     """Mark expired every product past its expiry (at NOW) that ACTOR handles; how many. Lab staff
     handle their lab's products released, in transit or received; clinic staff who give products handle
-    those received at their clinic. Each gets an EXPIRED event where it is, and an audit event."""
-    labs = staff_site_ids(actor, Permission.LAB_PROCESS) | staff_site_ids(actor, Permission.LAB_RELEASE)
-    clinics = staff_site_ids(actor, Permission.PRODUCT_ADMINISTER)
+    those received at their clinic (`selectors.past_expiry`, which the page listing them reads too).
+    Each gets an EXPIRED event where it is, and an audit event."""
+    labs, clinics = selectors.expiry_scopes(actor)
     if not labs and not clinics:
         raise Forbidden(CANNOT_EXPIRE)
     errors: list[FieldError] = []
     now = timezone.now() if now is None else _moment(errors, "now", now)
     _invalid(errors)
     expired = list(
-        Product.objects.select_for_update(of=("self",))
+        selectors.past_expiry(actor, now)
+        .select_for_update(of=("self",))
         .select_related("site")
-        .filter(
-            Q(lab_id__in=labs, status__in=EXPIRABLE) | Q(site_id__in=clinics, status=states.PRODUCT_RECEIVED),
-            expires_at__lte=now,
-        )
         .order_by("id")
     )
     if not expired:

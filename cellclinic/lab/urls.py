@@ -41,6 +41,7 @@ urlpatterns = [
     path("products/<str:din>/release/", actions.product_unquarantine, name="product_unquarantine"),
     path("products/<str:din>/recall/", actions.product_recall, name="product_recall"),
     path("products/<str:din>/dispose/", actions.product_dispose, name="product_dispose"),
+    path("expired/", actions.products_expire, name="products_expire"),
     path("donor-lots/new/", actions.donor_lot_create, name="donor_lot_create"),
     path("donor-lots/<int:lot_id>/screening/", actions.donor_lot_screening, name="donor_lot_screening"),
     path("donor-lots/<int:lot_id>/plan-batch/", actions.donor_lot_plan_batch, name="donor_lot_plan_batch"),

@@ -104,6 +104,7 @@ def lab_home(request):
             (item, found, f"{reverse('lab:waiting')}?item={worklist.slug(item)}") for item, found in entries
         ],
         "works_in_the_lab": worklist.works_in_the_lab(user),
+        "actions": available.expired_offer(user).actions,
     }
     return render(request, "lab/index.html", context)
 
@@ -122,11 +123,14 @@ def waiting(request):
         record_search(request, "lab_worklist", action="lab_worklist.view")
     params = request.GET.copy()
     params.pop("page", None)
+    # Products past their expiry are listed among those expiring soon: the way to take them out of use.
+    offer = available.expired_offer(user) if item.key == worklist.EXPIRING_SOON else available.Offer()
     context = {
         "nav_active": "lab",
         "item": item,
         "rows": found.rows,
         "window": PageWindow(page=page, querystring=params.urlencode()),
+        "actions": offer.actions,
     }
     return render(request, "lab/waiting.html", context)
 

@@ -120,7 +120,8 @@ def test_the_lab_link_and_its_count_are_reached_from_the_keyboard(page, story, l
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_the_lot_and_batch_record_pages_are_accessible(page, story, lab_li, size):
     """The reagent lots list and the pages that record lots, screening results, a donor lot's batch, a
-    batch's cancellation and the disposal of banked cells, open or saying why not."""
+    batch's cancellation, the disposal of banked cells and the expiry of products, open or saying why
+    not."""
     page.set_viewport_size(size)
     sign_in(page, "li", PASSWORD)
     for path in (
@@ -132,8 +133,37 @@ def test_the_lot_and_batch_record_pages_are_accessible(page, story, lab_li, size
         f"/lab/donor-lots/{story.lot.pk}/plan-batch/",
         f"/lab/batches/{story.batch.pk}/cancel/",
         f"/lab/batches/{story.batch.pk}/banked-cells/dispose/",
+        "/lab/expired/",
     ):
         _check(page, path, size)
     page.goto("/lab/donor-lots/new/")
     expect(page.get_by_role("group", name="Donor screening and testing")).to_be_visible()
     _tab_to(page, "Record the lot")
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_products_past_their_expiry_are_taken_out_of_use_from_the_lab_page(page, story, lab_li, size):
+    """The lab's page offers the list of products past their expiry; its one button takes them out of
+    use, from the keyboard."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from cellclinic.lab.models import Product
+
+    Product.objects.filter(pk=story.product.pk).update(expires_at=timezone.now() - timedelta(hours=1))
+    page.set_viewport_size(size)
+    sign_in(page, "li", PASSWORD)
+    _check(page, "/lab/", size)
+    _tab_to(page, "Take 1 expired product out of use")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Take expired products out of use")
+    _check(page, "/lab/expired/", size)
+    listed = page.get_by_role("region", name="Past their expiry")
+    expect(listed.locator(".din-check")).to_have_text(f"check character {story.product.din_check}")
+    expect(listed).to_contain_text("North Clinic")
+    _tab_to(page, "Take them out of use")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Lab")
+    expect(page.get_by_text("1 product past its expiry is marked expired.")).to_be_visible()
+    expect(page.get_by_role("link", name="Take 1 expired product out of use")).to_have_count(0)

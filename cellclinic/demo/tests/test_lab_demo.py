@@ -277,7 +277,7 @@ def _identities(made) -> list[str]:
 
 def _lab_pages(made) -> list[str]:
     stories = made["lab"].stories.values()
-    paths = ["/lab/", "/lab/donor-lots/", "/lab/reagent-lots/"]
+    paths = ["/lab/", "/lab/donor-lots/", "/lab/reagent-lots/", "/lab/expired/"]
     paths += [f"/lab/donor-lots/{lot.pk}/" for lot in made["lab"].donor_lots]
     paths += [f"/lab/waiting/?item={worklist.slug(item)}" for item in worklist.ITEMS if item.lab]
     paths += [f"/lab/specimens/{story.specimen.pk}/" for story in stories]

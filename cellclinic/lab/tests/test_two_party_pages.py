@@ -15,6 +15,7 @@ from cellclinic.patients.models import Patient
 pytestmark = pytest.mark.django_db
 
 EMAIL = "grace.hopper@example.org"
+EXPIRED = "/lab/expired/"
 PHONE = "+44 20 7946 0123"
 
 
@@ -29,6 +30,9 @@ def world(patient_a, patient_b, dr_ada, dr_cy, lab, lab_li):
     for status in (states.BATCH_IN_PROCESS, states.BATCH_QC_PENDING, states.BATCH_AWAITING_RELEASE):
         rows.batch(lab=lab, creator=lab_li, specimen=waiting, status=status)
     rows.product(ours.batch, status=states.PRODUCT_RELEASED, expires_in=timedelta(hours=5))
+    # A dose of each patient past its expiry at their clinic, for the page that takes them out of use.
+    ours.past = rows.product(ours.batch, expires_in=-timedelta(hours=2))
+    theirs.past = rows.product(theirs.batch, expires_in=-timedelta(hours=3))
     lot = rows.donor_lot(lab, lab_li)
     return ours, theirs, lot
 
@@ -83,6 +87,7 @@ def _secrets(patient) -> list[str]:
 def _lab_paths(ours, theirs, lot) -> list[str]:
     paths = list(_pages(ours, lot).values()) + list(_pages(theirs, lot).values())
     paths += [f"/lab/waiting/?item={worklist.slug(item)}" for item in worklist.ITEMS if item.lab]
+    paths.append(EXPIRED)
     return paths
 
 
@@ -187,3 +192,23 @@ def test_a_clinic_reads_its_own_patients_only_and_the_other_clinic_likewise(clie
         assert response.status_code == 404
         for secret in _secrets(Patient.objects.get(pk=patient_a.pk)):
             assert secret.lower() not in response.content.decode().lower()
+
+
+def test_products_past_their_expiry_are_listed_by_din_to_the_lab_and_each_clinic_lists_its_own(
+    client, world, lab_li, dr_ada, dr_cy, patient_a, patient_b
+):
+    ours, theirs, _ = world
+    patients = [Patient.objects.get(pk=patient_a.pk), patient_b]
+    client.force_login(lab_li)
+    body = client.get(EXPIRED).content.decode()
+    assert ours.past.din in body and theirs.past.din in body
+    for patient in patients:
+        for secret in _secrets(patient):
+            assert secret.lower() not in body.lower(), f"the lab reads {secret!r} on the expired products"
+    for user, own, other in ((dr_ada, ours, theirs), (dr_cy, theirs, ours)):
+        client.force_login(user)
+        body = client.get(EXPIRED).content.decode()
+        assert own.past.din in body and other.past.din not in body
+        hidden = patients[1] if user is dr_ada else patients[0]
+        for secret in _secrets(hidden):
+            assert secret.lower() not in body.lower(), f"{user.username} reads {secret!r} of another clinic"

@@ -356,14 +356,17 @@ def _work(chain, collector, technician, each: int) -> None:
 # The roles; for lab staff the clinics their lab serves, once; one query per item shown.
 WORKLIST_QUERIES = {"lab_li": 1 + 1 + len(LAB_KEYS), "nurse_bo": 1 + len(CLINIC_KEYS)}
 # The lab page: the session, the user and the roles; the items (as above); the access log's insert; the
-# navigation's counts: for lab staff, the Lab link's (specimens, batches, products: the item queries did
-# not count them in one go), for clinic staff the new requests; and the unread notifications.
+# products past their expiry in the reader's care, counted for the offer to take them out of use (lab
+# technicians, and nurses who give products); the navigation's counts: for lab staff, the Lab link's
+# (specimens, batches, products: the item queries did not count them in one go), for clinic staff the
+# new requests; and the unread notifications.
 LAB_PAGE_QUERIES = {
-    "lab_li": 2 + WORKLIST_QUERIES["lab_li"] + 1 + 3 + 1,
-    "nurse_bo": 2 + WORKLIST_QUERIES["nurse_bo"] + 1 + 1 + 1,
+    "lab_li": 2 + WORKLIST_QUERIES["lab_li"] + 1 + 1 + 3 + 1,
+    "nurse_bo": 2 + WORKLIST_QUERIES["nurse_bo"] + 1 + 1 + 1 + 1,
 }
 # An item's list: the session, the user and the roles; the clinics served (lab staff); its count; its rows;
-# the access log's insert; the navigation's counts as above and the unread notifications.
+# the access log's insert; the navigation's counts as above and the unread notifications. (Only the list
+# of products expiring soon counts those past their expiry, for its offer: test_actions_expire.py.)
 WAITING_QUERIES = {"lab_li": 3 + 1 + 1 + 1 + 1 + 2 + 1, "nurse_bo": 3 + 1 + 1 + 1 + 1 + 1}
 
 
