@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pypdfium2
 import pytest
 import zxingcpp
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 from reportlab.lib.units import mm
@@ -58,12 +58,17 @@ def _text(pdf: bytes) -> str:
     return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
 
 
+# The symbologies the labels carry, as a lab's scanner is set up to read. A decoder looking for every
+# symbology also finds short ITF codes by chance in the bars of a Code 128 (seen: "7725").
+SYMBOLOGIES = (zxingcpp.BarcodeFormat.Code128, zxingcpp.BarcodeFormat.DataMatrix)
+
+
 def _scan(pdf: bytes) -> dict[str, str]:
     """The barcodes a scanner reads from the printed page at 300 dpi: {"Code128": ..., "DataMatrix": ...}."""
     page = pypdfium2.PdfDocument(pdf)[0]
     image = page.render(scale=300 / 72, grayscale=True).to_pil()
     found = {}
-    for result in zxingcpp.read_barcodes(image):
+    for result in zxingcpp.read_barcodes(image, formats=SYMBOLOGIES):
         name = result.format.name
         assert name not in found, f"two {name} symbols on one label"
         found[name] = result.text
@@ -316,6 +321,7 @@ def test_both_barcodes_of_a_specimen_label_scan_back_to_the_chain_of_identity_id
 
 @settings(max_examples=25, deadline=None)
 @given(st.from_regex(r"[A-Z0-9][A-Z0-9-]{4,22}[A-Z0-9]", fullmatch=True))
+@example("000QR00000B00000NQ0000A0")
 def test_any_chain_of_identity_id_scans_back_from_its_specimen_label(coi):
     pdf = specimen_label(replace(SPECIMEN, chain_of_identity=coi, mrn="X1", patient_name="Ann Lee"))
     assert _scan(pdf) == {"Code128": coi, "DataMatrix": coi}
